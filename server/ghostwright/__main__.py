@@ -1,0 +1,5 @@
+"""Run ghostwright with `python -m ghostwright`."""
+
+from ghostwright.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Backends: where prompts become tokens. One small interface, one module per runtime."""

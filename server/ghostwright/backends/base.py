@@ -1,0 +1,169 @@
+"""The backend interface: start a generation, stream its text, cancel it at the next token."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+
+from ghostwright.prompts import Template
+
+
+class BackendError(Exception):
+    """A backend cannot serve: the message is written for the user and names the fix."""
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    max_tokens: int
+    temperature: float
+
+
+@dataclass
+class GenerationStats:
+    tokens: int = 0
+    # Tokens the device produced after cancel() was called: what a cancel failed to save.
+    tokens_after_cancel: int = 0
+    cancelled: bool = False
+    started: float = 0.0
+    first_token: float | None = None
+    finished: float | None = None
+
+    @property
+    def ttft_ms(self) -> float | None:
+        return None if self.first_token is None else (self.first_token - self.started) * 1000
+
+    @property
+    def duration_ms(self) -> float | None:
+        return None if self.finished is None else (self.finished - self.started) * 1000
+
+    def to_wire(self) -> dict:
+        return {
+            "tokens": self.tokens,
+            "tokensAfterCancel": self.tokens_after_cancel,
+            "cancelled": self.cancelled,
+            "ttftMs": self.ttft_ms,
+            "durationMs": self.duration_ms,
+        }
+
+
+class Generation:
+    """One generation in flight: iterate for text deltas; cancel() stops the device at its next token.
+
+    The producer side (a worker thread or an HTTP reader) calls `feed`, `count_token` and `finish`.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._queue: asyncio.Queue[str | BaseException | None] = asyncio.Queue()
+        self._cancel = threading.Event()
+        self.stats = GenerationStats(started=time.monotonic())
+        self.done = asyncio.Event()
+
+    # --- consumer side (event loop) ---
+    def cancel(self) -> None:
+        """The answer is no longer wanted (superseded, or the editor cancelled)."""
+        if not self._cancel.is_set():
+            self.stats.cancelled = True
+            self._cancel.set()
+
+    def stop(self) -> None:
+        """The answer is complete: nothing the model adds could be shown."""
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        while True:
+            item = await self._queue.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    # --- producer side (any thread) ---
+    def count_token(self, n: int = 1) -> bool:
+        """Record `n` new tokens; False when the generation must stop now."""
+        now = time.monotonic()
+        if self.stats.first_token is None:
+            self.stats.first_token = now
+        self.stats.tokens += n
+        if self._cancel.is_set():
+            self.stats.tokens_after_cancel += n
+            return False
+        return True
+
+    def feed(self, text: str) -> None:
+        self._put(text)
+
+    def finish(self, error: BaseException | None = None) -> None:
+        self.stats.finished = time.monotonic()
+        if error is not None:
+            self._put(error)
+        self._put(None)
+        self._loop.call_soon_threadsafe(self.done.set)
+
+    def _put(self, item: str | BaseException | None) -> None:
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+
+
+@dataclass
+class BackendCounters:
+    requests: int = 0
+    cancellations: int = 0
+    tokens: int = 0
+    tokens_discarded: int = 0
+    last: GenerationStats | None = None
+    ttft_ms: list[float] = field(default_factory=list)
+
+    def record(self, gen: Generation) -> None:
+        self.requests += 1
+        self.cancellations += gen.stats.cancelled
+        self.tokens += gen.stats.tokens
+        self.last = gen.stats
+        if gen.stats.ttft_ms is not None:
+            self.ttft_ms = (self.ttft_ms + [gen.stats.ttft_ms])[-200:]
+
+    def to_wire(self) -> dict:
+        return {
+            "requests": self.requests,
+            "cancellations": self.cancellations,
+            "tokensGenerated": self.tokens,
+            "lastGeneration": self.last.to_wire() if self.last else None,
+        }
+
+
+class Backend(ABC):
+    """A place that turns prompts into streamed text."""
+
+    name: str = "backend"
+
+    def __init__(self) -> None:
+        self.template: Template | None = None
+        self.model_name: str = ""
+        self.device: str = ""
+        self.counters = BackendCounters()
+
+    @abstractmethod
+    async def load(self, report: Callable[[str], None]) -> None:
+        """Get ready to generate (may take seconds); raise BackendError when it cannot."""
+
+    @abstractmethod
+    def start(self, request: GenerationRequest) -> Generation:
+        """Begin generating; the returned generation streams its text."""
+
+    def describe(self) -> dict:
+        return {
+            "backend": self.name,
+            "model": self.model_name,
+            "device": self.device,
+            "template": self.template.name if self.template else None,
+            **self.counters.to_wire(),
+        }

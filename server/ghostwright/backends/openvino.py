@@ -1,0 +1,197 @@
+"""OpenVINO GenAI in process: one pipeline, one generation at a time, stopped by the streamer."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from ghostwright import model_store
+from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
+from ghostwright.config import OpenVinoConfig
+from ghostwright.prompts import Template, detect_template
+
+log = logging.getLogger(__name__)
+
+
+def available_devices() -> list[str]:
+    import openvino
+
+    return list(openvino.Core().available_devices)
+
+
+def resolve_device(requested: str, devices: list[str]) -> tuple[str, str]:
+    """The device to run on and why. AUTO never picks the GPU: the GPU belongs to Ollama."""
+    if requested == "AUTO":
+        if any(d.startswith("NPU") for d in devices):
+            return "NPU", "AUTO: an NPU is present"
+        return "CPU", "AUTO: no NPU found, using the CPU"
+    if not any(d.startswith(requested) for d in devices):
+        raise BackendError(
+            f"openvino.device is {requested!r} but OpenVINO sees only {', '.join(devices) or 'no devices'}"
+        )
+    return requested, f"{requested}: named in the configuration"
+
+
+def resolve_model(configured: str) -> Path:
+    if not configured:
+        path = model_store.default_model_path()
+        if not model_store.is_installed():
+            raise BackendError(
+                f"the embedded model is not installed in {path}: run "
+                f"`ghostwright models pull {model_store.EMBEDDED.name}` (or `make install`)"
+            )
+        return path
+    path = Path(configured).expanduser()
+    if path.is_dir():
+        if not (path / "openvino_model.xml").is_file():
+            raise BackendError(f"openvino.model {path} is a folder without openvino_model.xml")
+        return path
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if not path.exists():
+        raise BackendError(f"openvino.model {path} does not exist")
+    raise BackendError(f"openvino.model {path} is neither a .gguf file nor an OpenVINO IR folder")
+
+
+def model_identity(path: Path) -> tuple[str, Template]:
+    """A display name and the prompt template, from our model info, GGUF metadata or the name."""
+    folder = path if path.is_dir() else path.parent
+    info = model_store.read_model_info(folder)
+    names = [info.get("family", ""), info.get("name", "")]
+    gguf_file = path if path.suffix == ".gguf" else None
+    if gguf_file is not None:
+        names += gguf_names(gguf_file)
+    names.append(path.name)
+    name = info.get("name") or next((n for n in names if n), path.name)
+    return name, detect_template(*names)
+
+
+def gguf_names(path: Path) -> list[str]:
+    try:
+        import gguf
+
+        fields = gguf.GGUFReader(str(path)).fields
+        return [str(fields[k].contents()) for k in ("general.name", "general.basename") if k in fields]
+    except Exception:  # metadata is a hint: an unreadable header falls back to the file name
+        return []
+
+
+class OpenVinoBackend(Backend):
+    name = "openvino"
+
+    def __init__(self, config: OpenVinoConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.device_reason = ""
+        self.model_path: Path | None = None
+        self._pipeline: Any = None
+        self._tokenizer: Any = None
+        self._stop_ids: set[int] = set()
+        # One worker: generate() must never run twice at once on one pipeline.
+        self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ov-generate")
+
+    async def load(self, report: Callable[[str], None]) -> None:
+        path = resolve_model(self.config.model)
+        devices = await asyncio.to_thread(available_devices)
+        device, why = resolve_device(self.config.device, devices)
+        if device == "NPU" and path.suffix == ".gguf":
+            device, why = "CPU", "a .gguf file loads on the CPU only; export an IR for the NPU"
+        self.model_name, self.template = model_identity(path)
+        self.model_path, self.device, self.device_reason = path, device, why
+        report(f"loading {self.model_name} on {device}")
+        loop = asyncio.get_running_loop()
+        try:
+            self._pipeline = await loop.run_in_executor(self._worker, self._load_pipeline, path, device)
+        except Exception as exc:  # OpenVINO raises RuntimeError for most load failures
+            raise BackendError(f"OpenVINO could not load {path} on {device}: {exc}") from exc
+        self._tokenizer = self._pipeline.get_tokenizer()
+        self._stop_ids = self._special_ids(self.template.stop_tokens)
+        report(f"{self.model_name} ready on {device}")
+
+    @staticmethod
+    def _load_pipeline(path: Path, device: str) -> Any:
+        import openvino_genai
+
+        return openvino_genai.LLMPipeline(str(path), device)
+
+    def _special_ids(self, tokens: tuple[str, ...]) -> set[int]:
+        ids: set[int] = set()
+        eos = self._pipeline.get_generation_config().eos_token_id
+        if eos is not None and eos >= 0:
+            ids.add(int(eos))
+        for tok in tokens:
+            encoded = self._tokenizer.encode(tok, add_special_tokens=False).input_ids.data[0]
+            if len(encoded) == 1:
+                ids.add(int(encoded[0]))
+        return ids
+
+    def start(self, request: GenerationRequest) -> Generation:
+        if self._pipeline is None:
+            raise BackendError("the OpenVINO model is not loaded")
+        gen = Generation(asyncio.get_running_loop())
+        future = self._worker.submit(self._generate, request, gen)
+        future.add_done_callback(lambda _f: self.counters.record(gen))
+        return gen
+
+    def _generate(self, request: GenerationRequest, gen: Generation) -> None:
+        import openvino_genai
+
+        if gen.cancelled:  # superseded while waiting for the device
+            gen.finish()
+            return
+        config = openvino_genai.GenerationConfig()
+        config.max_new_tokens = request.max_tokens
+        config.apply_chat_template = False
+        config.stop_token_ids = self._stop_ids
+        if request.temperature > 0:
+            config.do_sample = True
+            config.temperature = request.temperature
+            config.top_p = 0.95
+        else:
+            config.do_sample = False
+        try:
+            self._pipeline.generate(request.prompt, config, _Streamer(self._tokenizer, gen, self._stop_ids))
+        except Exception as exc:
+            gen.finish(BackendError(f"OpenVINO generation failed: {exc}"))
+            return
+        gen.finish()
+
+
+def _streamer_base() -> type:
+    import openvino_genai
+
+    return openvino_genai.StreamerBase
+
+
+class _Streamer(_streamer_base()):  # type: ignore[misc]
+    """Counts every token (the cancel test reads this) and forwards whole characters."""
+
+    def __init__(self, tokenizer: Any, gen: Generation, stop_ids: set[int]) -> None:
+        super().__init__()
+        self._tokenizer = tokenizer
+        self._gen = gen
+        self._stop_ids = stop_ids
+        self._ids: list[int] = []
+        self._sent = ""
+
+    def write(self, token: Any) -> Any:
+        import openvino_genai
+
+        ids = [int(t) for t in token] if isinstance(token, (list, tuple)) else [int(token)]
+        if not self._gen.count_token(len(ids)):
+            return openvino_genai.StreamingStatus.STOP
+        ids = [t for t in ids if t not in self._stop_ids]
+        if ids:
+            self._ids.extend(ids)
+            text = self._tokenizer.decode(self._ids, skip_special_tokens=False)
+            # Hold back a partial UTF-8 sequence until its last byte arrives.
+            if not text.endswith("\ufffd") and len(text) > len(self._sent):
+                self._gen.feed(text[len(self._sent):])
+                self._sent = text
+        return openvino_genai.StreamingStatus.RUNNING
+
+    def end(self) -> None:
+        pass

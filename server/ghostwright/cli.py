@@ -1,0 +1,133 @@
+"""The `ghostwright` command: serve, complete, models, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from ghostwright import __version__, config as configuration, model_store
+
+
+def _parse_location(spec: str) -> tuple[Path, int, int]:
+    """FILE:LINE:COL with LINE and COL counted from 1, as compilers print them."""
+    try:
+        file, line, col = spec.rsplit(":", 2)
+        return Path(file), int(line), int(col)
+    except ValueError:
+        raise SystemExit(f"ghostwright complete: expected FILE:LINE:COL, got {spec!r}") from None
+
+
+async def _complete(spec: str, as_json: bool) -> int:
+    from ghostwright import context
+    from ghostwright.backends.base import BackendError
+    from ghostwright.completion import complete
+    from ghostwright.documents import UTF32, Document
+    from ghostwright.server import make_backend
+
+    path, line, col = _parse_location(spec)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"ghostwright: cannot read {path}: {exc}", file=sys.stderr)
+        return 2
+    cfg, _toml, problems = configuration.load()
+    for problem in problems:
+        print(f"ghostwright: {problem}", file=sys.stderr)
+    uri = path.resolve().as_uri()
+    doc = Document(uri=uri, text=text, language_id=context.language_of("", uri))
+    offset = doc.offset_at(line - 1, col - 1, UTF32)
+    backend = make_backend(cfg)
+    try:
+        await backend.load(lambda msg: print(f"ghostwright: {msg}", file=sys.stderr))
+    except BackendError as exc:
+        print(f"ghostwright: {exc}", file=sys.stderr)
+        return 1
+    shown = ""
+
+    def stream(text: str) -> None:
+        nonlocal shown
+        if as_json:
+            return
+        if text.startswith(shown):
+            sys.stdout.write(text[len(shown):])
+        else:  # clean-up revised what was shown: start the line again
+            sys.stdout.write("\n" + text)
+        sys.stdout.flush()
+        shown = text
+
+    result = await complete(doc, offset, cfg, backend, stream)
+    if as_json:
+        l, c = doc.position_at(offset, UTF32)
+        item = {"insertText": result.text,
+                "range": {"start": {"line": l, "character": c}, "end": {"line": l, "character": c}},
+                "stats": result.stats.to_wire() if result.stats else None}
+        print(json.dumps(item, indent=2))
+    else:
+        if result.text != shown:
+            sys.stdout.write(("\n" if shown else "") + result.text)
+        sys.stdout.write("\n")
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    if args.action == "pull":
+        try:
+            model_store.pull(args.name or model_store.EMBEDDED.name, force=args.force)
+        except model_store.ModelStoreError as exc:
+            print(f"ghostwright: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    if args.action == "verify":
+        return 0 if model_store.verify() else 1
+    manifest = model_store.load_manifest()
+    found = False
+    for m in model_store.list_local():
+        found = True
+        files = model_store.model_files(m.path)
+        hashes = [manifest.get(str(f), {}).get("sha256", "(not recorded)") for f in files]
+        main = next((h for f, h in zip(files, hashes) if f.suffix in (".gguf", ".bin")), "-")
+        print(f"{m.path}\n  format {m.format}  size {m.size / 1e6:.1f} MB  "
+              f"licence {m.info.get('license', 'unknown')}\n  sha256 {main}")
+    if not found:
+        print(f"no models in {model_store.paths.models_dir()}; "
+              f"run `ghostwright models pull {model_store.EMBEDDED.name}`")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ghostwright", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"ghostwright {__version__}")
+    parser.add_argument("--log-level", default="WARNING", help="server log level (on stderr)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="the language server on stdio (the default)")
+    p = sub.add_parser("complete", help="stream the completion the editor would get at FILE:LINE:COL")
+    p.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
+    p.add_argument("--json", action="store_true", help="print the final item as JSON")
+    p = sub.add_parser("models", help="list, pull or verify local models")
+    p.add_argument("action", nargs="?", choices=["list", "pull", "verify"], default="list")
+    p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)})")
+    p.add_argument("--force", action="store_true", help="reinstall even when present")
+    sub.add_parser("doctor", help="what ghostwright would run, on what, and why")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command in (None, "serve"):
+        from ghostwright.server import serve
+
+        serve()
+        return 0
+    if args.command == "complete":
+        return asyncio.run(_complete(args.location, args.json))
+    if args.command == "models":
+        return _models(args)
+    if args.command == "doctor":
+        from ghostwright.doctor import run
+
+        return run()
+    parser.error(f"unknown command {args.command}")
+    return 2

@@ -1,0 +1,66 @@
+"""One completion, start to end: document → context → prompt → backend → clean-up → text."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+from ghostwright import cleanup, context
+from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats
+from ghostwright.config import Config
+from ghostwright.documents import Document
+
+log = logging.getLogger(__name__)
+
+PartialSink = Callable[[str], Awaitable[None] | None]
+
+
+@dataclass
+class Completion:
+    text: str
+    offset: int  # where it is inserted, in code points
+    stats: GenerationStats | None = None
+
+
+async def complete(
+    doc: Document,
+    offset: int,
+    config: Config,
+    backend: Backend,
+    on_partial: PartialSink | None = None,
+) -> Completion:
+    """Stream a completion at `offset`; `on_partial` sees each new cleaned text.
+
+    Cancelling the awaiting task cancels the backend's generation at its next token.
+    """
+    ctx = context.build(doc, offset, config.context)
+    if ctx is None:
+        return Completion("", offset)
+    assert backend.template is not None
+    prompt = backend.template.render(ctx.prefix, ctx.suffix)
+    stops = backend.template.stop_tokens
+    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature)
+    gen = backend.start(request)
+    raw, shown = "", ""
+    finished = False
+    try:
+        async for delta in gen:
+            raw += delta
+            cleaned = cleanup.clean(raw, ctx, stops)
+            if cleaned.text != shown and cleaned.text and on_partial is not None:
+                shown = cleaned.text
+                result = on_partial(shown)
+                if result is not None:
+                    await result
+            if cleaned.done:
+                gen.stop()  # free the device now rather than after max_tokens
+                break
+        else:
+            finished = True
+    finally:
+        if not finished:
+            gen.cancel()  # no-op after stop(); on task cancellation it reaches the device
+    final = cleanup.clean(raw, ctx, stops).text
+    log.debug("completion at %d: %r (raw %r)", offset, final, raw)
+    return Completion(final, offset, gen.stats)

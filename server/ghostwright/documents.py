@@ -1,0 +1,131 @@
+"""The editor's open documents, kept identical to the client's text under incremental edits."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+
+UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
+
+
+def _units(ch: str, encoding: str) -> int:
+    """Length of one code point in the negotiated position encoding's code units."""
+    cp = ord(ch)
+    if encoding == UTF16:
+        return 2 if cp > 0xFFFF else 1
+    if encoding == UTF8:
+        if cp < 0x80:
+            return 1
+        if cp < 0x800 or 0xD800 <= cp <= 0xDFFF:
+            # A lone surrogate cannot be UTF-8 encoded; count it as the 3 bytes of U+FFFD.
+            return 2 if cp < 0x800 else 3
+        return 3 if cp < 0x10000 else 4
+    return 1
+
+
+def column_to_index(line: str, character: int, encoding: str) -> int:
+    """Code-point index in `line` of an LSP character offset; clamps past the end (LSP rule)."""
+    if character <= 0:
+        return 0
+    if encoding == UTF32 or line.isascii():
+        return min(character, len(line))
+    units = 0
+    for i, ch in enumerate(line):
+        units += _units(ch, encoding)
+        if units > character:
+            # An offset inside a surrogate pair or a multi-byte sequence snaps to its start.
+            return i
+        if units == character:
+            return i + 1
+    return len(line)
+
+
+def index_to_column(line: str, index: int, encoding: str) -> int:
+    """LSP character offset of a code-point index in `line`."""
+    head = line[:index]
+    if encoding == UTF32 or head.isascii():
+        return len(head)
+    return sum(_units(ch, encoding) for ch in head)
+
+
+@dataclass
+class Document:
+    uri: str
+    text: str
+    version: int = 0
+    language_id: str = ""
+    _line_starts: list[int] | None = field(default=None, repr=False)
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            starts = [0]
+            find = self.text.find
+            i = find("\n")
+            while i != -1:
+                starts.append(i + 1)
+                i = find("\n", i + 1)
+            self._line_starts = starts
+        return self._line_starts
+
+    def line_text(self, line: int) -> str:
+        starts = self.line_starts
+        start = starts[line]
+        end = starts[line + 1] - 1 if line + 1 < len(starts) else len(self.text)
+        return self.text[start:end]
+
+    def offset_at(self, line: int, character: int, encoding: str) -> int:
+        """Code-point offset of an LSP position; positions past the end clamp to the end."""
+        starts = self.line_starts
+        if line < 0:
+            return 0
+        if line >= len(starts):
+            return len(self.text)
+        return starts[line] + column_to_index(self.line_text(line), character, encoding)
+
+    def position_at(self, offset: int, encoding: str) -> tuple[int, int]:
+        offset = max(0, min(offset, len(self.text)))
+        line = bisect.bisect_right(self.line_starts, offset) - 1
+        return line, index_to_column(self.line_text(line), offset - self.line_starts[line], encoding)
+
+    def apply_change(
+        self, start: tuple[int, int] | None, end: tuple[int, int] | None, new_text: str, encoding: str
+    ) -> tuple[int, int, int]:
+        """Apply one content change; returns (start offset, old end offset, new end offset).
+
+        `start`/`end` are None for a whole-document replacement. A range whose end comes
+        before its start is taken as the span between them, as editors mean it.
+        """
+        if start is None or end is None:
+            old_len = len(self.text)
+            self.text = new_text
+            self._line_starts = None
+            return 0, old_len, len(new_text)
+        a = self.offset_at(*start, encoding)
+        b = self.offset_at(*end, encoding)
+        if b < a:
+            a, b = b, a
+        self.text = self.text[:a] + new_text + self.text[b:]
+        self._line_starts = None
+        return a, b, a + len(new_text)
+
+
+class DocumentStore:
+    """Open documents by URI."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, Document] = {}
+
+    def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
+        doc = Document(uri=uri, text=text, version=version, language_id=language_id)
+        self._docs[uri] = doc
+        return doc
+
+    def get(self, uri: str) -> Document | None:
+        return self._docs.get(uri)
+
+    def close(self, uri: str) -> None:
+        self._docs.pop(uri, None)
+
+    def __len__(self) -> int:
+        return len(self._docs)

@@ -1,0 +1,82 @@
+"""Prompt templates: fill-in-the-middle per model family, or a plain prefix for models without FIM."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    prefix: str = ""  # the FIM tokens around the two halves; all empty = prefix-only prompt
+    suffix: str = ""
+    middle: str = ""
+    bos: str = ""
+    # Suffix-first (SPM) order puts the suffix before the prefix.
+    suffix_first: bool = False
+    # Tokens that end a completion for this family (FIM markers, end of text, file separators).
+    stop_tokens: tuple[str, ...] = ()
+
+    @property
+    def has_fim(self) -> bool:
+        return bool(self.prefix)
+
+    def render(self, prefix: str, suffix: str) -> str:
+        if not self.has_fim:
+            return self.bos + prefix
+        if self.suffix_first:
+            return f"{self.bos}{self.suffix}{suffix}{self.prefix}{prefix}{self.middle}"
+        return f"{self.bos}{self.prefix}{prefix}{self.suffix}{suffix}{self.middle}"
+
+
+TEMPLATES: dict[str, Template] = {
+    t.name: t
+    for t in (
+        Template(
+            "qwen2.5-coder", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+            stop_tokens=("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>",
+                         "<|im_end|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+        ),
+        Template(
+            "deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>",
+            stop_tokens=("<｜end▁of▁sentence｜>", "<|EOT|>", "<｜fim▁begin｜>"),
+        ),
+        Template(
+            "starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
+            stop_tokens=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<|file_separator|>"),
+        ),
+        Template(
+            "codellama", "<PRE> ", " <SUF>", " <MID>",
+            stop_tokens=("<EOT>", "</s>"),
+        ),
+        Template(
+            # Codestral's FIM puts the suffix first.
+            "codestral", "[PREFIX]", "[SUFFIX]", "", suffix_first=True,
+            stop_tokens=("</s>", "[PREFIX]", "[SUFFIX]"),
+        ),
+        Template(
+            "codegemma", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
+            stop_tokens=("<|file_separator|>", "<end_of_turn>", "<eos>", "<|fim_prefix|>"),
+        ),
+        Template("plain", stop_tokens=("<|endoftext|>", "</s>", "<|im_end|>", "<eos>")),
+    )
+}
+_BY_NAME = (
+    (r"qwen2\.5-?coder|qwen2\.5.*coder|qwen-?coder|qwen3-?coder", "qwen2.5-coder"),
+    (r"deepseek.?coder", "deepseek-coder"),
+    (r"starcoder|santacoder|refact", "starcoder"),
+    (r"codellama|code-llama", "codellama"),
+    (r"codestral", "codestral"),
+    (r"codegemma", "codegemma"),
+)
+
+
+def detect_template(*names: str) -> Template:
+    """The template for a model, judged from its metadata name, family or file name."""
+    for name in names:
+        lowered = (name or "").lower()
+        for pattern, template in _BY_NAME:
+            if re.search(pattern, lowered):
+                return TEMPLATES[template]
+    return TEMPLATES["plain"]

@@ -1,0 +1,246 @@
+"""The LSP handlers: translate between the editor and the completion pipeline, nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from ghostwright import __version__, config as configuration
+from ghostwright.backends.base import Backend, BackendError
+from ghostwright.completion import complete
+from ghostwright.documents import DocumentStore
+from ghostwright.scheduler import Scheduler, debounce_seconds
+
+log = logging.getLogger(__name__)
+
+PARTIAL = "ghostwright/partialCompletion"
+STATUS = "ghostwright/status"
+DOCUMENT_TEXT = "ghostwright/documentText"
+
+
+def make_backend(cfg: configuration.Config) -> Backend:
+    from ghostwright.backends.openvino import OpenVinoBackend
+
+    return OpenVinoBackend(cfg.openvino)
+
+
+class GhostwrightServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("ghostwright", __version__)
+        self.config = configuration.Config()
+        self.base_config = self.config
+        self.documents = DocumentStore()
+        self.scheduler = Scheduler()
+        self.backend: Backend | None = None
+        self.backend_ready = asyncio.Event()
+        self.backend_error: str | None = None
+        self._load_task: asyncio.Task | None = None
+        self._progress_serial = 0
+
+    @property
+    def encoding(self) -> str:
+        return str(getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding))
+
+    def tell(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        log.warning(message)
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"ghostwright: {message}"))
+
+    # --- the model: loaded in the background, so initialize never waits for it ---
+    def start_loading(self) -> None:
+        if self._load_task is not None and not self._load_task.done():
+            self._load_task.cancel()
+        self.backend_ready.clear()
+        self.backend_error = None
+        self.backend = make_backend(self.config)
+        self._load_task = asyncio.create_task(self._load(self.backend))
+
+    async def _load(self, backend: Backend) -> None:
+        progress = await self._begin_progress("Loading model")
+        try:
+            await backend.load(lambda msg: self._report_progress(progress, msg))
+        except BackendError as exc:
+            self.backend_error = str(exc)
+            self.tell(str(exc), lsp.MessageType.Error)
+        except Exception as exc:  # a load must never take the server down
+            log.exception("model load failed")
+            self.backend_error = f"model load failed: {exc}"
+            self.tell(self.backend_error, lsp.MessageType.Error)
+        finally:
+            self._end_progress(progress, self.backend_error or f"{backend.model_name} on {backend.device}")
+            self.backend_ready.set()
+
+    async def _begin_progress(self, title: str) -> str | None:
+        caps = self.client_capabilities.window
+        if not (caps and caps.work_done_progress):
+            return None
+        self._progress_serial += 1
+        token = f"ghostwright/load/{self._progress_serial}"
+        try:
+            await self.work_done_progress.create_async(token)
+        except Exception:  # a client that refuses progress still gets its completions
+            return None
+        self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=f"ghostwright: {title}"))
+        return token
+
+    def _report_progress(self, token: str | None, message: str) -> None:
+        log.info(message)
+        if token is not None:
+            self.work_done_progress.report(token, lsp.WorkDoneProgressReport(message=message))
+
+    def _end_progress(self, token: str | None, message: str) -> None:
+        if token is not None:
+            self.work_done_progress.end(token, lsp.WorkDoneProgressEnd(message=message))
+
+    async def ready_backend(self) -> Backend | None:
+        await self.backend_ready.wait()
+        return None if self.backend_error else self.backend
+
+    # --- completion ---
+    async def inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+        empty = lsp.InlineCompletionList(items=[])
+        uri = params.text_document.uri
+        doc = self.documents.get(uri)
+        if doc is None:
+            return empty
+        ticket = self.scheduler.enter(uri)
+        invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
+        work = asyncio.create_task(self._complete(uri, params.position, invoked))
+        ticket.task = work
+        try:
+            return await work
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if ticket.superseded and task is not None and not task.cancelling():
+                return empty  # a newer request for this document took over
+            raise
+        finally:
+            self.scheduler.leave(ticket)
+
+    async def _complete(self, uri: str, position: lsp.Position, invoked: bool) -> lsp.InlineCompletionList:
+        delay = debounce_seconds(self.config.completion.debounce_ms, invoked)
+        if delay:
+            await asyncio.sleep(delay)
+        backend = await self.ready_backend()
+        doc = self.documents.get(uri)
+        if backend is None or doc is None:
+            return lsp.InlineCompletionList(items=[])
+        encoding = self.encoding
+        offset = doc.offset_at(position.line, position.character, encoding)
+        line, character = doc.position_at(offset, encoding)
+        where = lsp.Position(line=line, character=character)
+        version = doc.version
+
+        def send_partial(text: str) -> None:
+            self.protocol.notify(PARTIAL, {
+                "textDocument": {"uri": uri, "version": version},
+                "position": {"line": line, "character": character},
+                "text": text,
+            })
+
+        result = await complete(doc, offset, self.config, backend, send_partial)
+        if not result.text:
+            return lsp.InlineCompletionList(items=[])
+        item = lsp.InlineCompletionItem(insert_text=result.text, range=lsp.Range(start=where, end=where))
+        return lsp.InlineCompletionList(items=[item])
+
+    # --- configuration ---
+    def apply_configuration(self, settings: Any) -> None:
+        if isinstance(settings, dict) and "ghostwright" in settings:
+            settings = settings["ghostwright"]
+        if not settings:
+            return
+        new, problems = configuration.with_settings(self.base_config, settings, "workspace/didChangeConfiguration")
+        for problem in problems:
+            self.tell(problem)
+        reload = new.backend != self.config.backend or new.openvino != self.config.openvino
+        self.config = new
+        if reload:
+            self.start_loading()
+
+    def status(self) -> dict:
+        return {
+            "version": __version__,
+            "positionEncoding": self.encoding,
+            "documents": len(self.documents),
+            "backendReady": self.backend_ready.is_set() and not self.backend_error,
+            "backendError": self.backend_error,
+            "backends": [self.backend.describe()] if self.backend else [],
+            "config": configuration.to_wire(self.config),
+        }
+
+
+def _param(params: Any, name: str) -> Any:
+    if isinstance(params, dict):
+        return params.get(name)
+    return getattr(params, name, None)
+
+
+def create_server() -> GhostwrightServer:
+    server = GhostwrightServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def initialize(ls: GhostwrightServer, params: lsp.InitializeParams) -> None:
+        ls.config, _toml, problems = configuration.load(params.initialization_options)
+        ls.base_config = ls.config
+        ls._startup_problems = problems
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: GhostwrightServer, _params: lsp.InitializedParams) -> None:
+        for problem in getattr(ls, "_startup_problems", []):
+            ls.tell(problem)
+        ls.start_loading()
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: GhostwrightServer, params: lsp.DidOpenTextDocumentParams) -> None:
+        d = params.text_document
+        ls.documents.open(d.uri, d.text, d.version, d.language_id)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: GhostwrightServer, params: lsp.DidChangeTextDocumentParams) -> None:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            log.warning("didChange for a document that is not open: %s", params.text_document.uri)
+            return
+        for change in params.content_changes:
+            if isinstance(change, lsp.TextDocumentContentChangePartial):
+                r = change.range
+                doc.apply_change((r.start.line, r.start.character), (r.end.line, r.end.character),
+                                 change.text, ls.encoding)
+            else:
+                doc.apply_change(None, None, change.text, ls.encoding)
+        doc.version = params.text_document.version
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        ls.documents.close(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
+    async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
+        return await ls.inline_completion(params)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: GhostwrightServer, params: lsp.DidChangeConfigurationParams) -> None:
+        ls.apply_configuration(params.settings)
+
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: GhostwrightServer, _params: Any) -> None:
+        ls.scheduler.cancel_all()
+
+    @server.feature(STATUS)
+    def status(ls: GhostwrightServer, _params: Any) -> dict:
+        return ls.status()
+
+    @server.feature(DOCUMENT_TEXT)
+    def document_text(ls: GhostwrightServer, params: Any) -> dict | None:
+        doc = ls.documents.get(_param(_param(params, "textDocument"), "uri") or "")
+        return None if doc is None else {"version": doc.version, "text": doc.text}
+
+    return server
+
+
+def serve() -> None:
+    create_server().start_io()

@@ -1,0 +1,109 @@
+"""Shared test set-up: a real ghostwright server process driven over stdio like an editor would."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from ghostwright import model_store
+
+ROOT = Path(__file__).resolve().parent.parent
+PARTIAL = "ghostwright/partialCompletion"
+
+requires_model = pytest.mark.skipif(
+    not model_store.is_installed(),
+    reason="the embedded model is not installed: `make test` installs it (make install)",
+)
+
+
+class Session:
+    """A client session plus what the server streamed to it."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.partials: list[dict] = []
+        self.result: lsp.InitializeResult | None = None
+
+    async def status(self) -> dict:
+        return _plain(await self.client.protocol.send_request_async("ghostwright/status", {}))
+
+    async def text_of(self, uri: str) -> dict:
+        return _plain(await self.client.protocol.send_request_async(
+            "ghostwright/documentText", {"textDocument": {"uri": uri}}))
+
+    def open(self, uri: str, text: str, language: str = "python", version: int = 1) -> None:
+        self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id=language, version=version, text=text)))
+
+    def complete_async(self, uri: str, line: int, character: int, invoked: bool = True):
+        kind = lsp.InlineCompletionTriggerKind.Invoked if invoked else lsp.InlineCompletionTriggerKind.Automatic
+        return self.client.text_document_inline_completion_async(lsp.InlineCompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            position=lsp.Position(line=line, character=character),
+            context=lsp.InlineCompletionContext(trigger_kind=kind)))
+
+    async def wait_ready(self, timeout: float = 120) -> dict:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            status = await self.status()
+            if status["backendReady"] or status["backendError"]:
+                return status
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("the model did not load in time")
+            await asyncio.sleep(0.1)
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands unknown-method params over as attribute objects: make them plain data."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return [_plain(v) for v in value]
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    return {k: _plain(v) for k, v in vars(value).items()}
+
+
+@asynccontextmanager
+async def session(
+    init_options: dict | None = None,
+    encodings: list[str] | None = None,
+    progress: bool = True,
+    env: dict[str, str] | None = None,
+):
+    config = ClientServerConfig(
+        server_command=[sys.executable, "-m", "ghostwright", "serve"],
+        server_env=env,
+    )
+    client = await config.start()
+    s = Session(client)
+
+    @client.feature(PARTIAL)
+    def on_partial(params: Any) -> None:
+        s.partials.append(_plain(params))
+
+    caps = lsp.ClientCapabilities(
+        window=lsp.WindowClientCapabilities(work_done_progress=progress),
+        general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
+    )
+    s.result = await client.initialize_session(
+        lsp.InitializeParams(capabilities=caps, initialization_options=init_options))
+    try:
+        yield s
+    finally:
+        try:
+            await asyncio.wait_for(client.shutdown_session(), 30)
+        finally:
+            await client.stop()
+
+
+FAST = {"completion": {"debounceMs": 0}}
