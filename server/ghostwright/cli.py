@@ -87,9 +87,8 @@ def _models(args: argparse.Namespace) -> int:
     found = False
     for m in model_store.list_local():
         found = True
-        files = model_store.model_files(m.path)
-        hashes = [manifest.get(str(f), {}).get("sha256", "(not recorded)") for f in files]
-        main = next((h for f, h in zip(files, hashes) if f.suffix in (".gguf", ".bin")), "-")
+        weights = m.path / "openvino_model.bin" if m.path.is_dir() else m.path
+        main = manifest.get(str(weights), {}).get("sha256", "(not recorded)")
         print(f"{m.path}\n  format {m.format}  size {m.size / 1e6:.1f} MB  "
               f"licence {m.info.get('license', 'unknown')}\n  sha256 {main}")
     if not found:

@@ -61,8 +61,6 @@ def camel(name: str) -> str:
 def _check(value: Any, default: Any, meta: Any) -> str | None:
     """Why `value` does not fit a field with this default and metadata, or None."""
     kind = type(default)
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         return f"expected {kind.__name__}, got {type(value).__name__} {value!r}"
     if "choices" in meta and value not in meta["choices"]:

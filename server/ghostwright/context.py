@@ -23,7 +23,6 @@ _EXTENSIONS = {
 _ALIASES = {"shell": "shellscript", "sh": "shellscript", "bash": "shellscript", "elisp": "emacs-lisp",
             "emacs-lisp": "emacs-lisp", "js": "javascript", "ts": "typescript", "c++": "cpp", "golang": "go"}
 _BLOCK_OPENER = re.compile(r"(:|\{|\(|\[|=>|\bdo|\bthen)\s*$")
-_WORD = re.compile(r"\w")
 _CLOSERS = set(")]}\"'`;,: \t")
 
 
@@ -60,8 +59,9 @@ def build(doc: Document, offset: int, config: ContextConfig) -> Context | None:
     line_prefix = text[line_start:offset]
     line_suffix = text[offset:line_end]
 
-    # Mid-word with more than closers to the right: the user is editing, not writing.
-    if line_suffix and line_prefix and _WORD.match(line_prefix[-1]) and line_suffix[0] not in _CLOSERS:
+    # Text other than closers right of the cursor: the user is editing, not writing.
+    rest = line_suffix.lstrip(" \t")
+    if rest and rest[0] not in _CLOSERS:
         return None
 
     max_prefix = int(config.max_prefix_tokens * CHARS_PER_TOKEN)

@@ -1,0 +1,59 @@
+"""Configuration: one schema, three sources, later ones winning, bad values named and survived."""
+
+from __future__ import annotations
+
+from ghostwright import config
+
+
+def test_defaults_are_complete_and_sane():
+    c = config.Config()
+    assert c.backend == "openvino"
+    assert c.openvino.device == "AUTO" and c.openvino.model == ""
+    assert c.completion.max_tokens == 64 and c.completion.temperature == 0.0
+    assert 150 <= c.completion.debounce_ms <= 300
+
+
+def test_toml_then_initialization_options_later_wins(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('[completion]\nmax_tokens = 32\ndebounce_ms = 250\n[openvino]\ndevice = "CPU"\n')
+    c, _toml, problems = config.load({"completion": {"maxTokens": 48}}, path)
+    assert problems == []
+    assert c.completion.max_tokens == 48  # initializationOptions win
+    assert c.completion.debounce_ms == 250  # TOML kept where not overridden
+    assert c.openvino.device == "CPU"
+
+
+def test_did_change_configuration_layers_over_the_base():
+    base, _, _ = config.load({"completion": {"maxTokens": 48}}, None)
+    new, problems = config.with_settings(base, {"completion": {"temperature": 0.2}}, "test")
+    assert problems == [] and new.completion.temperature == 0.2 and new.completion.max_tokens == 48
+    assert base.completion.temperature == 0.0  # the base is untouched
+
+
+def test_bad_values_name_the_key_and_allowed_values_and_keep_the_default():
+    c = config.Config()
+    problems = config.apply_settings(c, {
+        "openvino": {"device": "TPU"},
+        "completion": {"maxTokens": 0, "temperature": "hot", "debounceMs": True},
+        "nope": 1,
+    }, "initializationOptions")
+    text = "\n".join(problems)
+    assert "openvino.device" in text and "'AUTO', 'NPU', 'CPU', 'GPU'" in text
+    assert "completion.maxTokens" in text and "1..1024" in text
+    assert "completion.temperature" in text and "completion.debounceMs" in text
+    assert "unknown key 'nope'" in text
+    assert c == config.Config()
+
+
+def test_broken_toml_is_reported_not_fatal(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[completion\nmax_tokens = ")
+    c, _, problems = config.load(None, path)
+    assert c == config.Config()
+    assert problems and str(path) in problems[0]
+
+
+def test_integers_are_accepted_for_floats():
+    c = config.Config()
+    assert config.apply_settings(c, {"completion": {"temperature": 1}}, "t") == []
+    assert c.completion.temperature == 1.0

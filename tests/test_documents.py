@@ -1,0 +1,60 @@
+"""The server's copy of a document stays identical to the editor's under any edit sequence."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings, strategies as st
+
+from ghostwright.documents import Document, column_to_index, index_to_column
+import reference_edits as ref
+
+ALPHABET = st.sampled_from(list("ab \t\n(){}é中文😀🎉\u200d") + ["\r\n", "𝔘"])
+TEXT = st.lists(ALPHABET, max_size=40).map("".join)
+ENCODING = st.sampled_from(["utf-16", "utf-8", "utf-32"])
+
+
+@st.composite
+def edit_on(draw, text: str, encoding: str):
+    lines = text.split("\n")
+
+    def position():
+        line = draw(st.integers(0, len(lines) - 1))
+        col = draw(st.sampled_from(ref.boundary_columns(lines[line], encoding)))
+        return line, col
+
+    a, b = position(), position()
+    return min(a, b), max(a, b), draw(TEXT)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), TEXT, ENCODING)
+def test_incremental_edits_match_the_reference(data, initial, encoding):
+    doc = Document("file:///t", initial)
+    expected = initial
+    for _ in range(data.draw(st.integers(1, 8))):
+        start, end, new = data.draw(edit_on(expected, encoding))
+        doc.apply_change(start, end, new, encoding)
+        expected = ref.apply(expected, start, end, new, encoding)
+        assert doc.text == expected
+
+
+@given(TEXT, ENCODING)
+def test_columns_round_trip_on_code_point_boundaries(line, encoding):
+    line = line.replace("\n", "")
+    for index in range(len(line) + 1):
+        assert column_to_index(line, index_to_column(line, index, encoding), encoding) == index
+
+
+def test_positions_past_the_end_clamp():
+    doc = Document("file:///t", "ab\ncd")
+    assert doc.offset_at(0, 99, "utf-16") == 2
+    assert doc.offset_at(9, 0, "utf-16") == 5
+    doc.apply_change((1, 1), (7, 7), "Z", "utf-16")
+    assert doc.text == "ab\ncZ"
+
+
+def test_utf16_offsets_count_surrogate_pairs():
+    doc = Document("file:///t", "x😀y")
+    assert doc.offset_at(0, 3, "utf-16") == 2  # after the emoji: 1 + 2 code units
+    assert doc.position_at(2, "utf-16") == (0, 3)
+    assert doc.position_at(2, "utf-8") == (0, 5)
+    assert doc.position_at(2, "utf-32") == (0, 2)
