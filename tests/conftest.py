@@ -17,10 +17,14 @@ from ghostwright import model_store
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
 
-requires_model = pytest.mark.skipif(
-    not model_store.is_installed(),
-    reason="the embedded model is not installed: `make test` installs it (make install)",
-)
+@pytest.fixture
+def embedded_model() -> None:
+    # A failure, not a skip: a missing model is a broken install that a skip would hide.
+    if not model_store.is_installed():
+        pytest.fail("the embedded model is not installed: run `make install` (make test does)")
+
+
+requires_model = pytest.mark.usefixtures("embedded_model")
 
 
 class Session:

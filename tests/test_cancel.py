@@ -34,9 +34,12 @@ async def test_cancel_request_stops_generation_at_the_next_token():
             position=lsp.Position(line=3, character=0),
             context=lsp.InlineCompletionContext(trigger_kind=lsp.InlineCompletionTriggerKind.Invoked),
         )
-        pending = s.client.protocol.send_request_async(
-            lsp.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel")
+        pending = asyncio.ensure_future(s.client.protocol.send_request_async(
+            lsp.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="to-cancel"))
+        deadline = asyncio.get_running_loop().time() + 120
         while not s.partials:
+            assert not pending.done(), f"answered before any partial: {pending.result()}"
+            assert asyncio.get_running_loop().time() < deadline, await s.status()
             await asyncio.sleep(0.01)
         s.client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="to-cancel"))
         try:
