@@ -283,6 +283,14 @@
         lsp-eldoc-enable-hover nil)
   (ghostwright-lsp-register))
 
+(defun gwt-lsp-requests (server-id)
+  "Generations the lsp-mode workspace SERVER-ID has run, from its status."
+  (let* ((ws (cl-find-if (lambda (ws) (eq (lsp--client-server-id (lsp--workspace-client ws)) server-id))
+                         (lsp-workspaces)))
+         (status (let ((lsp--buffer-workspaces (list ws)))
+                   (lsp-request "ghostwright/status" nil))))
+    (ghostwright--get (seq-elt (ghostwright--get status :backends) 0) :requests)))
+
 (ert-deftest ghostwright-lsp-mode-add-on-beside-a-main-server ()
   "lsp-mode: ghostwright runs as an add-on beside the buffer's main server."
   (gwt-lsp-setup)
@@ -306,7 +314,11 @@
           (progn
             (should (memq 'gwt-main (mapcar (lambda (ws) (lsp--client-server-id (lsp--workspace-client ws)))
                                             (lsp-workspaces))))
-            (gwt-scenario 'lsp))
+            (gwt-scenario 'lsp)
+            ;; Only ghostwright's workspace was asked to complete.
+            (should (= 0 (gwt-lsp-requests 'gwt-main)))
+            (gwt-wait (lambda () (>= (gwt-lsp-requests 'ghostwright) 2)) 10
+                      "ghostwright to count both generations"))
         (lsp-workspace-shutdown (ghostwright--lsp-workspace))))))
 
 (provide 'ghostwright-test)

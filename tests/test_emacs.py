@@ -1,0 +1,84 @@
+"""The Emacs client in a real Emacs: the ERT suite against the real server, byte-compile, checkdoc."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, requires_model
+
+ELISP = ROOT / "elisp"
+SERVER = Path(sys.executable).parent / "ghostwright"
+EMACS = shutil.which("emacs")
+
+# Every ERT test in tests/elisp/ghostwright-test.el: each must have run and passed.
+ERT_TESTS = [
+    "ghostwright-standalone-streams-types-through-and-accepts",
+    "ghostwright-standalone-document-sync-matches-the-buffer",
+    "ghostwright-stale-partials-are-dropped",
+    "ghostwright-accept-word-and-line",
+    "ghostwright-ghost-text-mid-line-and-end-of-buffer",
+    "ghostwright-disable-predicates",
+    "ghostwright-eglot-streams-types-through-and-accepts",
+    "ghostwright-lsp-mode-add-on-beside-a-main-server",
+]
+
+
+def emacs(*args: str, home: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run batch Emacs; HOME moves only where the server (which finds its model there) is not run."""
+    assert EMACS, "emacs is not installed: `make test` installs emacs-nox, elpa-eglot and elpa-lsp-mode"
+    env = {**os.environ, "GHOSTWRIGHT_SERVER": str(SERVER), **({"HOME": str(home)} if home else {})}
+    return subprocess.run([EMACS, "-Q", "--batch", *args], cwd=ROOT, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def ert_run() -> tuple[dict[str, str], str]:
+    """Run the whole ERT suite once; map each test name to passed/FAILED."""
+    run = emacs("-L", "elisp", "-l", "tests/elisp/ghostwright-test.el",
+                "-f", "ert-run-tests-batch-and-exit")
+    output = run.stdout + run.stderr
+    results = dict((name, verdict) for verdict, name in
+                   re.findall(r"^\s+(passed|FAILED|SKIPPED)\s+\d+/\d+\s+(\S+)", output, re.M))
+    return results, output
+
+
+@requires_model
+@pytest.mark.parametrize("name", ERT_TESTS)
+def test_ert(ert_run, name):
+    results, output = ert_run
+    assert results.get(name) == "passed", f"ERT {name}: {results.get(name)}\n{output[-6000:]}"
+
+
+@requires_model
+def test_ert_suite_has_no_unlisted_tests(ert_run):
+    results, _ = ert_run
+    assert sorted(results) == sorted(ERT_TESTS)
+
+
+@pytest.mark.parametrize("preload", ["", "(progn (require 'eglot) (require 'lsp-mode))"])
+def test_byte_compiles_without_warnings(tmp_path, preload):
+    shutil.copy(ELISP / "ghostwright.el", tmp_path)
+    run = emacs(
+        "--eval", '(setq package-directory-list (list "/usr/share/emacs/site-lisp/elpa"))',
+        "-f", "package-initialize",
+        "--eval", preload or "nil",
+        "--eval", "(setq byte-compile-error-on-warn t)",
+        "--eval", f'(unless (byte-compile-file "{tmp_path / "ghostwright.el"}") (kill-emacs 1))',
+        home=tmp_path, timeout=120)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0 and "Warning" not in output, output
+
+
+def test_checkdoc_is_clean(tmp_path):
+    run = emacs("--eval", "(require 'checkdoc)",
+                "--eval", f'(checkdoc-file "{ELISP / "ghostwright.el"}")', home=tmp_path, timeout=120)
+    output = (run.stdout + run.stderr).strip()
+    assert run.returncode == 0 and output == "", output
