@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -82,3 +83,48 @@ def test_checkdoc_is_clean(tmp_path):
                 "--eval", f'(checkdoc-file "{ELISP / "ghostwright.el"}")', home=tmp_path, timeout=120)
     output = (run.stdout + run.stderr).strip()
     assert run.returncode == 0 and output == "", output
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", "ghostwright-test", *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+@requires_model
+def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path):
+    """Terminal Emacs in tmux: the ghost text shows after the cursor, dimmed, and the file is unchanged."""
+    assert shutil.which("tmux"), "tmux is not installed: `make test` installs it"
+    source = ROOT / "examples" / "shapes.py"
+    file = tmp_path / "shapes.py"
+    shutil.copy(source, file)
+    done = tmp_path / "done"
+    line, column = 13, 8  # the empty body of Circle.area
+    env = {"GHOSTWRIGHT_SERVER": str(SERVER), "GWT_FILE": str(file), "GWT_LINE": str(line),
+           "GWT_COLUMN": str(column), "GWT_DONE": str(done), "TERM": "xterm-256color"}
+    command = " ".join([f"{k}={v}" for k, v in env.items()] +
+                       [EMACS or "emacs", "-nw", "-Q", "-L", str(ELISP),
+                        "-l", str(ROOT / "tests" / "elisp" / "ghostwright-screen.el")])
+    tmux("new-session", "-d", "-s", "gw", "-x", "100", "-y", "24", command)
+    try:
+        deadline = time.monotonic() + 120
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "gw")
+            if done.exists() and "GW[openvino/" in screen:
+                break
+            time.sleep(0.2)
+        assert done.exists(), f"no final ghost text in time:\n{screen}"
+        ghost = done.read_text()
+        first = ghost.split("\n")[0]
+        rows = screen.split("\n")
+        assert rows[line - 1] == " " * column + first, screen
+        x, y = tmux("display-message", "-p", "-t", "gw", "#{cursor_x} #{cursor_y}").split()
+        assert (int(x), int(y)) == (column, line - 1), "the cursor sits before the ghost text"
+        coloured = tmux("capture-pane", "-p", "-e", "-t", "gw").split("\n")[line - 1]
+        assert "\x1b[" in coloured.split(first[:4])[0], "the ghost text is drawn in its own face"
+        assert file.read_text() == source.read_text(), "ghost text is not in the buffer"
+        if os.environ.get("GHOSTWRIGHT_UPDATE_CAPTURE"):
+            (ROOT / "docs" / "emacs-ghost-text.txt").write_text(screen)
+            (ROOT / "docs" / "emacs-ghost-text.ansi").write_text(tmux("capture-pane", "-p", "-e", "-t", "gw"))
+    finally:
+        subprocess.run(["tmux", "-L", "ghostwright-test", "kill-server"], capture_output=True)
