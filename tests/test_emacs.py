@@ -26,6 +26,7 @@ ERT_TESTS = [
     "ghostwright-accept-word-and-line",
     "ghostwright-ghost-text-mid-line-and-end-of-buffer",
     "ghostwright-disable-predicates",
+    "ghostwright-idle-trigger-after-typing",
     "ghostwright-eglot-streams-types-through-and-accepts",
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
 ]

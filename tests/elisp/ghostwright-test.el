@@ -238,6 +238,33 @@
     (let ((evil-state 'insert))
       (should-not (ghostwright--disabled-p)))))
 
+(ert-deftest ghostwright-idle-trigger-after-typing ()
+  "Typing schedules one automatic request on idle; the newest edit wins."
+  (let ((ghostwright-transport 'standalone))
+    (gwt-with-python-file
+      (ghostwright-mode 1)
+      (let ((requests gwt-requests))
+        (gwt-command #'self-insert-command ?r)
+        (let ((first ghostwright--idle-timer))
+          (should (memq first timer-idle-list))
+          (gwt-command #'self-insert-command ?e)
+          (should-not (memq first timer-idle-list)))
+        (should (memq ghostwright--idle-timer timer-idle-list))
+        (should (= gwt-requests requests))
+        ;; What the command loop does once Emacs has been idle long enough.
+        (timer-event-handler ghostwright--idle-timer)
+        (should (= gwt-requests (1+ requests)))
+        (gwt-wait (lambda () (and ghostwright--showing (null ghostwright--pending))) 120
+                  "the automatic completion")
+        (should (equal (buffer-string) (concat gwt-prefix "re" gwt-suffix)))))
+    (with-temp-buffer
+      (ghostwright-mode 1)
+      (setq buffer-read-only t)
+      (setq ghostwright--idle-timer nil)
+      (let ((inhibit-read-only t))
+        (gwt-command #'self-insert-command ?x))
+      (should-not ghostwright--idle-timer))))
+
 ;;; eglot, with ghostwright as the buffer's server
 
 (ert-deftest ghostwright-eglot-streams-types-through-and-accepts ()
