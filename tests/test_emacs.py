@@ -27,6 +27,7 @@ ERT_TESTS = [
     "ghostwright-ghost-text-mid-line-and-end-of-buffer",
     "ghostwright-disable-predicates",
     "ghostwright-idle-trigger-after-typing",
+    "ghostwright-spacemacs-keys-win-over-evil-insert-state",
     "ghostwright-eglot-streams-types-through-and-accepts",
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
 ]

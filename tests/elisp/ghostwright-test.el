@@ -20,6 +20,7 @@
 (require 'ghostwright)
 (require (quote python))
 (defvar evil-state)
+(defvar evil-insert-state-entry-hook nil)
 
 (defvar gwt-server (or (getenv "GHOSTWRIGHT_SERVER") "ghostwright")
   "The ghostwright executable under test.")
@@ -264,6 +265,33 @@
       (let ((inhibit-read-only t))
         (gwt-command #'self-insert-command ?x))
       (should-not ghostwright--idle-timer))))
+
+(defvar gwt-evil-alist nil "Stands for evil's emulation alist.")
+
+(ert-deftest ghostwright-spacemacs-keys-win-over-evil-insert-state ()
+  "With the layer's funcs, the ghost-text keys beat an evil-like map, only while shown."
+  (load (expand-file-name "../../elisp/spacemacs/ghostwright/funcs.el"
+                          (file-name-directory (symbol-file 'gwt-wait))) nil t)
+  (let* ((evil-like (let ((map (make-sparse-keymap)))
+                      (define-key map (kbd "C-e") #'end-of-line)
+                      map))
+         (gwt-evil-alist `((t . ,evil-like)))
+         (emulation-mode-map-alists emulation-mode-map-alists))
+    (with-temp-buffer
+      (ghostwright-mode 1)
+      (add-to-list 'emulation-mode-map-alists 'gwt-evil-alist)
+      (ghostwright//bind-active-keys)
+      (ghostwright//keep-keys-above-evil)
+      (remove-hook 'evil-insert-state-entry-hook (car (last evil-insert-state-entry-hook)))
+      (should (eq (key-binding (kbd "C-e")) #'end-of-line))
+      (insert "x = ")
+      (setq ghostwright--anchor (point-marker))
+      (ghostwright--display (list "1") t)
+      (should (eq (key-binding (kbd "C-e")) #'ghostwright-accept-line))
+      (should (eq (key-binding (kbd "C-l")) #'ghostwright-accept))
+      (should (eq (key-binding (kbd "TAB")) #'ghostwright-accept))
+      (ghostwright-dismiss)
+      (should (eq (key-binding (kbd "C-e")) #'end-of-line)))))
 
 ;;; eglot, with ghostwright as the buffer's server
 
