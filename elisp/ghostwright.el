@@ -93,9 +93,11 @@ can stay small."
   "How to reach the server.
 `auto' uses eglot's connection when ghostwright is the buffer's
 eglot server, lsp-mode's ghostwright workspace when the buffer has
-one, and otherwise ghostwright's own connection.  `standalone'
-always uses the own connection."
-  :type '(choice (const auto) (const standalone)))
+one (and waits for it while lsp-mode starts it), and otherwise
+ghostwright's own connection.  `eglot' and `lsp' use only that
+client and ask nothing until it is connected; `standalone' always
+uses the own connection."
+  :type '(choice (const auto) (const eglot) (const lsp) (const standalone)))
 
 (defcustom ghostwright-request-timeout 60
   "Seconds after which an unanswered completion request is dropped."
@@ -220,12 +222,20 @@ Keys: :transport :handle :uri :version :line :character :time.")
                   (eq (lsp--client-server-id (lsp--workspace-client ws)) 'ghostwright))
                 (lsp-workspaces))))
 
+(defvar ghostwright--lsp-registered nil
+  "Non-nil once `ghostwright-lsp-register' has run.")
+
 (defun ghostwright--transport ()
-  "The transport that serves the current buffer, connecting if needed."
-  (let ((server (and (eq ghostwright-transport 'auto) (ghostwright--eglot-server)))
-        (workspace (and (eq ghostwright-transport 'auto) (ghostwright--lsp-workspace))))
-    (cond (server (cons 'eglot server))
-          (workspace (cons 'lsp workspace))
+  "The transport that serves the current buffer, connecting if needed.
+Return nil while the LSP client that should serve it is not ready."
+  (let ((mode ghostwright-transport))
+    (cond ((and (memq mode '(auto eglot)) (ghostwright--eglot-server))
+           (cons 'eglot (ghostwright--eglot-server)))
+          ((and (memq mode '(auto lsp)) (ghostwright--lsp-workspace))
+           (cons 'lsp (ghostwright--lsp-workspace)))
+          ((memq mode '(eglot lsp)) nil)
+          ;; lsp-mode is starting ghostwright for this buffer: do not start a second server.
+          ((and ghostwright--lsp-registered (bound-and-true-p lsp-mode)) nil)
           (t (ghostwright--standalone-open)
              (cons 'standalone (ghostwright--connection))))))
 
@@ -408,9 +418,15 @@ ON-RESULT gets the result, ON-ERROR a message."
 
 (defun ghostwright--request (kind)
   "Ask for a completion at point; KIND is 1 (invoked) or 2 (automatic)."
-  (ghostwright--clear)
-  (let* ((transport (ghostwright--transport))
-         (doc (ghostwright--document-params transport))
+  (ghostwright-dismiss)
+  (if-let ((transport (ghostwright--transport)))
+      (ghostwright--request-over transport kind)
+    (when (= kind 1)
+      (message "ghostwright: the server is not connected to this buffer yet"))))
+
+(defun ghostwright--request-over (transport kind)
+  "Ask TRANSPORT for a completion at point with trigger KIND."
+  (let* ((doc (ghostwright--document-params transport))
          (position (plist-get doc :position))
          (buffer (current-buffer))
          (pending (list :transport transport :uri (plist-get doc :uri)
@@ -687,11 +703,11 @@ ON-RESULT gets the result, ON-ERROR a message."
 
 (defun ghostwright--current-transport ()
   "The transport the buffer would use, without connecting."
-  (cond ((and (eq ghostwright-transport 'auto) (ghostwright--eglot-server))
+  (cond ((and (memq ghostwright-transport '(auto eglot)) (ghostwright--eglot-server))
          (cons 'eglot (ghostwright--eglot-server)))
-        ((and (eq ghostwright-transport 'auto) (ghostwright--lsp-workspace))
+        ((and (memq ghostwright-transport '(auto lsp)) (ghostwright--lsp-workspace))
          (cons 'lsp (ghostwright--lsp-workspace)))
-        (ghostwright--connection (cons 'standalone ghostwright--connection))))
+        (ghostwright--opened (cons 'standalone ghostwright--opened))))
 
 (defun ghostwright--describe (status)
   "Backend and device of STATUS, a `ghostwright/status' answer, as a string."
@@ -776,6 +792,7 @@ ON-RESULT gets the result, ON-ERROR a message."
 (defun ghostwright-lsp-register ()
   "Register ghostwright with lsp-mode as an add-on client for every mode."
   (require 'lsp-mode)
+  (setq ghostwright--lsp-registered t)
   (lsp-register-client
    (make-lsp-client
     :new-connection (lsp-stdio-connection (lambda () ghostwright-server-command))

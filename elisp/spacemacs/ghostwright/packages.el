@@ -23,7 +23,7 @@
     (progn
       (setq ghostwright-server-command ghostwright-layer-server-command
             ghostwright-initialization-options ghostwright-layer-initialization-options
-            ghostwright-transport (if (eq ghostwright-layer-transport 'standalone) 'standalone 'auto))
+            ghostwright-transport ghostwright-layer-transport)
       (when ghostwright-layer-enable-in-prog-modes
         (add-hook 'prog-mode-hook #'ghostwright-mode))
       (spacemacs|add-toggle ghostwright
