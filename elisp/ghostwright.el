@@ -267,14 +267,17 @@ ON-RESULT gets the result, ON-ERROR a message."
                             :error-handler (lambda (err) (funcall on-error (format "%S" err)))))
        token))
     (_
-     (let ((conn (cdr transport)))
-       (car (jsonrpc--async-request-1
-             conn :textDocument/inlineCompletion params
-             :success-fn on-result
-             :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
-                                                          (format "%S" err))))
-             :timeout ghostwright-request-timeout
-             :timeout-fn (lambda () (funcall on-error "timed out"))))))))
+     (let ((args (list (cdr transport) :textDocument/inlineCompletion params
+                       :success-fn on-result
+                       :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
+                                                                    (format "%S" err))))
+                       :timeout ghostwright-request-timeout
+                       :timeout-fn (lambda () (funcall on-error "timed out")))))
+       ;; The internal function returns the request id that `$/cancelRequest' needs;
+       ;; the public one returns nil in jsonrpc 1.0.14.
+       (if (fboundp 'jsonrpc--async-request-1)
+           (car (apply #'jsonrpc--async-request-1 args))
+         (apply #'jsonrpc-async-request args))))))
 
 (defun ghostwright--cancel-handle (transport handle)
   "Ask TRANSPORT's server to stop the request HANDLE."

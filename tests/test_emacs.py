@@ -26,6 +26,7 @@ ERT_TESTS = [
     "ghostwright-accept-word-and-line",
     "ghostwright-ghost-text-mid-line-and-end-of-buffer",
     "ghostwright-disable-predicates",
+    "ghostwright-typing-through-while-streaming",
     "ghostwright-idle-trigger-after-typing",
     "ghostwright-spacemacs-keys-win-over-evil-insert-state",
     "ghostwright-eglot-streams-types-through-and-accepts",

@@ -153,6 +153,28 @@
       (ghostwright-mode 1)
       (gwt-scenario 'standalone))))
 
+(ert-deftest ghostwright-typing-through-while-streaming ()
+  "Characters typed while the text still grows are consumed; later partials fit."
+  (let ((ghostwright-transport 'standalone)
+        (shown nil))
+    (gwt-with-python-file
+      (ghostwright-mode 1)
+      (add-hook 'ghostwright-show-functions (lambda (text final) (push (cons text final) shown)) nil t)
+      (ghostwright-complete)
+      (gwt-wait (lambda () (and ghostwright--showing (> (length (gwt-ghost)) 1))) 120 "a first partial")
+      (should ghostwright--pending)
+      (let ((first (aref (gwt-ghost) 0))
+            (requests gwt-requests))
+        (gwt-command #'self-insert-command first)
+        (should ghostwright--pending)
+        (gwt-wait (lambda () (cl-some #'cdr shown)) 120 "the final completion")
+        (should (= gwt-requests requests))
+        (let ((final (car (cl-find-if #'cdr shown))))
+          (should (equal (gwt-ghost) final))
+          (gwt-command #'ghostwright-accept)
+          (should (equal (buffer-string)
+                         (concat gwt-prefix (string first) final gwt-suffix))))))))
+
 (ert-deftest ghostwright-standalone-document-sync-matches-the-buffer ()
   "Own connection: incremental changes leave the server with the buffer's text."
   (let ((ghostwright-transport 'standalone))
