@@ -762,9 +762,10 @@ ON-RESULT gets the result, ON-ERROR a message."
     (remove-hook 'kill-buffer-hook #'ghostwright--standalone-close t)))
 
 (defun ghostwright--turn-on ()
-  "Turn on `ghostwright-mode' in buffers that visit files or edit code."
-  (when (and (not (minibufferp)) (not (string-prefix-p " " (buffer-name)))
-             (or buffer-file-name (derived-mode-p 'prog-mode)))
+  "Turn on `ghostwright-mode' in buffers that visit files.
+Others (*scratch*, REPLs, special buffers) have no document a
+server could name, so they are left alone."
+  (when (and buffer-file-name (not (minibufferp)))
     (ghostwright-mode 1)))
 
 ;;;###autoload

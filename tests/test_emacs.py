@@ -30,6 +30,7 @@ ERT_TESTS = [
     "ghostwright-idle-trigger-after-typing",
     "ghostwright-spacemacs-keys-win-over-evil-insert-state",
     "ghostwright-eglot-streams-types-through-and-accepts",
+    "ghostwright-eglot-beside-another-server-uses-its-own-connection",
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
 ]
 

@@ -25,6 +25,11 @@
 (defvar gwt-server (or (getenv "GHOSTWRIGHT_SERVER") "ghostwright")
   "The ghostwright executable under test.")
 
+(defvar gwt-main-server
+  (list (expand-file-name "python" (file-name-directory gwt-server))
+        (expand-file-name "main_server.py" (file-name-directory (or load-file-name buffer-file-name))))
+  "Command of the stand-in main language server.")
+
 (setq ghostwright-server-command (list gwt-server "serve")
       ghostwright-initialization-options '(:completion (:debounceMs 0 :maxTokens 32)))
 
@@ -333,6 +338,26 @@
             (should-not ghostwright--opened))
         (eglot-shutdown (eglot-current-server))))))
 
+(ert-deftest ghostwright-eglot-beside-another-server-uses-its-own-connection ()
+  "eglot managed by another server: ghostwright runs its own connection beside it."
+  (require 'eglot)
+  (let ((eglot-server-programs `((python-mode . ,gwt-main-server)))
+        (eglot-sync-connect t)
+        (ghostwright-transport 'auto))
+    (gwt-with-python-file
+      (apply #'eglot (eglot--guess-contact))
+      (gwt-wait #'eglot-current-server 30 "eglot to connect")
+      (should (equal (plist-get (eglot--server-info (eglot-current-server)) :name) "main-lsp"))
+      (ghostwright-mode 1)
+      (unwind-protect
+          (progn
+            (gwt-scenario 'standalone)
+            (eglot--signal-textDocument/didChange) ; eglot sends changes on an idle timer
+            (let ((stats (jsonrpc-request (eglot-current-server) :main/stats nil)))
+              (should (= 0 (plist-get stats :inlineCompletion)))
+              (should (> (plist-get stats :didChange) 0))))
+        (eglot-shutdown (eglot-current-server))))))
+
 ;;; lsp-mode, ghostwright as an add-on beside a main server
 
 (defvar gwt-lsp-dir nil "Session directory of lsp-mode in the tests.")
@@ -360,6 +385,14 @@
         lsp-eldoc-enable-hover nil)
   (ghostwright-lsp-register))
 
+(defun gwt-main-stat (server-id key)
+  "KEY of `main/stats' from the lsp-mode workspace SERVER-ID."
+  (let ((ws (cl-find-if (lambda (ws) (eq (lsp--client-server-id (lsp--workspace-client ws)) server-id))
+                        (lsp-workspaces))))
+    (ghostwright--get (let ((lsp--buffer-workspaces (list ws)))
+                        (lsp-request "main/stats" nil))
+                      key)))
+
 (defun gwt-lsp-requests (server-id)
   "Generations the lsp-mode workspace SERVER-ID has run, from its status."
   (let* ((ws (cl-find-if (lambda (ws) (eq (lsp--client-server-id (lsp--workspace-client ws)) server-id))
@@ -371,10 +404,10 @@
 (ert-deftest ghostwright-lsp-mode-add-on-beside-a-main-server ()
   "lsp-mode: ghostwright runs as an add-on beside the buffer's main server."
   (gwt-lsp-setup)
-  ;; The main server: a second ghostwright process registered as a plain
-  ;; client, so requests must be scoped to the add-on's workspace.
+  ;; The main server also advertises inline completion, so requests must be
+  ;; scoped to the add-on's workspace.
   (lsp-register-client
-   (make-lsp-client :new-connection (lsp-stdio-connection (lambda () (list gwt-server "serve")))
+   (make-lsp-client :new-connection (lsp-stdio-connection (lambda () gwt-main-server))
                     :major-modes '(python-mode)
                     :server-id 'gwt-main
                     :priority 10))
@@ -393,7 +426,8 @@
                                             (lsp-workspaces))))
             (gwt-scenario 'lsp)
             ;; Only ghostwright's workspace was asked to complete.
-            (should (= 0 (gwt-lsp-requests 'gwt-main)))
+            (should (= 0 (gwt-main-stat 'gwt-main :inlineCompletion)))
+            (should (> (gwt-main-stat 'gwt-main :didChange) 0))
             (gwt-wait (lambda () (>= (gwt-lsp-requests 'ghostwright) 2)) 10
                       "ghostwright to count both generations"))
         (lsp-workspace-shutdown (ghostwright--lsp-workspace))))))
