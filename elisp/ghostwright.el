@@ -530,13 +530,24 @@ ON-RESULT gets the result, ON-ERROR a message."
   (unless ghostwright--overlay
     (setq ghostwright--overlay (make-overlay (point) (point) nil nil t))
     (overlay-put ghostwright--overlay 'priority 100))
-  (move-overlay ghostwright--overlay (point) (point))
-  (if (string-empty-p text)
-      (overlay-put ghostwright--overlay 'after-string nil)
-    (let ((shown (propertize text 'face 'ghostwright-ghost-face)))
-      ;; The cursor stays at point, before the ghost text, wherever point is.
-      (put-text-property 0 1 'cursor t shown)
-      (overlay-put ghostwright--overlay 'after-string shown)))
+  (let ((ov ghostwright--overlay)
+        (shown (propertize text 'face 'ghostwright-ghost-face)))
+    (overlay-put ov 'after-string nil)
+    (overlay-put ov 'display nil)
+    (cond ((string-empty-p text) (move-overlay ov (point) (point)))
+          ((eolp)
+           ;; Nothing follows on the line: an after-string at point, the cursor on its
+           ;; first character.
+           (move-overlay ov (point) (point))
+           (put-text-property 0 1 'cursor t shown)
+           (overlay-put ov 'after-string shown))
+          (t
+           ;; Mid-line the cursor would sit on the character after point, behind an
+           ;; after-string; so the overlay covers that character and displays the
+           ;; ghost text followed by it, with the cursor at the start of the ghost text.
+           (move-overlay ov (point) (1+ (point)))
+           (put-text-property 0 1 'cursor t shown)
+           (overlay-put ov 'display (concat shown (buffer-substring (point) (1+ (point))))))))
   (setq ghostwright--showing (not (string-empty-p text)))
   (run-hook-with-args 'ghostwright-show-functions text final))
 

@@ -94,15 +94,25 @@ def tmux(*args: str) -> str:
                           capture_output=True, text=True).stdout
 
 
+MID_LINE = "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n\n\nprint(circle_area())\n"
+END_OF_BUFFER = "import math\n\n\ndef circle_area(radius):\n    return"
+SCREENS = {
+    # name: (text, line, column) of the cursor, 1-based line, 0-based column
+    "end-of-line": ((ROOT / "examples" / "shapes.py").read_text(), 13, 8),  # Circle.area's empty body
+    "mid-line": (MID_LINE, 8, 18),  # print(circle_area(|))
+    "end-of-buffer": (END_OF_BUFFER, 5, 10),
+}
+
+
 @requires_model
-def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path):
-    """Terminal Emacs in tmux: the ghost text shows after the cursor, dimmed, and the file is unchanged."""
+@pytest.mark.parametrize("where", SCREENS)
+def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, where):
+    """Terminal Emacs in tmux: ghost text drawn at the cursor, dimmed, the cursor before it."""
     assert shutil.which("tmux"), "tmux is not installed: `make test` installs it"
-    source = ROOT / "examples" / "shapes.py"
+    text, line, column = SCREENS[where]
     file = tmp_path / "shapes.py"
-    shutil.copy(source, file)
+    file.write_text(text)
     done = tmp_path / "done"
-    line, column = 13, 8  # the empty body of Circle.area
     env = {"GHOSTWRIGHT_SERVER": str(SERVER), "GWT_FILE": str(file), "GWT_LINE": str(line),
            "GWT_COLUMN": str(column), "GWT_DONE": str(done), "TERM": "xterm-256color"}
     command = " ".join([f"{k}={v}" for k, v in env.items()] +
@@ -119,15 +129,18 @@ def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path):
             time.sleep(0.2)
         assert done.exists(), f"no final ghost text in time:\n{screen}"
         ghost = done.read_text()
-        first = ghost.split("\n")[0]
+        lines = text.split("\n")
+        before, after = lines[line - 1][:column], lines[line - 1][column:]
+        expected = (before + ghost + after).split("\n")
         rows = screen.split("\n")
-        assert rows[line - 1] == " " * column + first, screen
+        assert [r.rstrip() for r in rows[line - 1:line - 1 + len(expected)]] == \
+            [e.rstrip() for e in expected], screen
         x, y = tmux("display-message", "-p", "-t", "gw", "#{cursor_x} #{cursor_y}").split()
-        assert (int(x), int(y)) == (column, line - 1), "the cursor sits before the ghost text"
+        assert (int(x), int(y)) == (column, line - 1), f"the cursor sits before the ghost text:\n{screen}"
         coloured = tmux("capture-pane", "-p", "-e", "-t", "gw").split("\n")[line - 1]
-        assert "\x1b[" in coloured.split(first[:4])[0], "the ghost text is drawn in its own face"
-        assert file.read_text() == source.read_text(), "ghost text is not in the buffer"
-        if os.environ.get("GHOSTWRIGHT_UPDATE_CAPTURE"):
+        assert "\x1b[90m" + ghost.split("\n")[0][:3] in coloured, "the ghost text is drawn dimmed"
+        assert file.read_text() == text, "the ghost text is not in the buffer"
+        if where == "end-of-line" and os.environ.get("GHOSTWRIGHT_UPDATE_CAPTURE"):
             (ROOT / "docs" / "emacs-ghost-text.txt").write_text(screen)
             (ROOT / "docs" / "emacs-ghost-text.ansi").write_text(tmux("capture-pane", "-p", "-e", "-t", "gw"))
     finally:

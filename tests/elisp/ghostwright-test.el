@@ -64,8 +64,12 @@
 
 (defun gwt-ghost ()
   "The ghost text shown now, or nil."
-  (and ghostwright--overlay (overlay-buffer ghostwright--overlay)
-       (overlay-get ghostwright--overlay 'after-string)))
+  (let ((ov ghostwright--overlay))
+    (and ov (overlay-buffer ov)
+         (or (overlay-get ov 'after-string)
+             ;; Mid-line: the ghost text, then the character after point.
+             (let ((display (overlay-get ov 'display)))
+               (and display (substring display 0 -1)))))))
 
 (defvar gwt-requests 0 "Completion requests sent so far.")
 (defun gwt-count-request (&rest _)
@@ -246,6 +250,7 @@
     (backward-char 1)
     (ghostwright--display (list "value") t)
     (should (= (overlay-start ghostwright--overlay) (point)))
+    (should (equal (substring-no-properties (overlay-get ghostwright--overlay 'display)) "value)"))
     (should (eq (get-text-property 0 'cursor (gwt-ghost)) t))
     (gwt-command #'ghostwright-accept)
     (should (equal (buffer-string) "print(value)"))
