@@ -27,6 +27,7 @@ ERT_TESTS = [
     "ghostwright-ghost-text-mid-line-and-end-of-buffer",
     "ghostwright-disable-predicates",
     "ghostwright-typing-through-while-streaming",
+    "ghostwright-moving-away-while-streaming-cancels-the-generation",
     "ghostwright-idle-trigger-after-typing",
     "ghostwright-spacemacs-keys-win-over-evil-insert-state",
     "ghostwright-eglot-streams-types-through-and-accepts",

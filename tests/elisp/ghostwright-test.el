@@ -184,6 +184,30 @@
           (should (equal (buffer-string)
                          (concat gwt-prefix (string first) final gwt-suffix))))))))
 
+(defun gwt-standalone-counter (key)
+  "Counter KEY of the own connection's backend, from `ghostwright/status'."
+  (let ((status (jsonrpc-request (ghostwright--connection) :ghostwright/status nil)))
+    (plist-get (seq-elt (plist-get status :backends) 0) key)))
+
+(ert-deftest ghostwright-moving-away-while-streaming-cancels-the-generation ()
+  "Moving the cursor while the text grows clears it and stops the model."
+  (let ((ghostwright-transport 'standalone))
+    (gwt-with-python-file
+      (ghostwright-mode 1)
+      (ghostwright--transport)
+      (let ((cancellations (gwt-standalone-counter :cancellations)))
+        (ghostwright-complete)
+        (gwt-wait (lambda () ghostwright--showing) 120 "a first partial")
+        (should ghostwright--pending)
+        (gwt-command #'previous-line)
+        (should-not (gwt-ghost))
+        (should-not ghostwright--pending)
+        (gwt-wait (lambda () (> (gwt-standalone-counter :cancellations) cancellations)) 30
+                  "the server to count the cancelled generation")
+        ;; Late partials of the cancelled request stay dropped.
+        (gwt-settle 0.3)
+        (should-not (gwt-ghost))))))
+
 (ert-deftest ghostwright-standalone-document-sync-matches-the-buffer ()
   "Own connection: incremental changes leave the server with the buffer's text."
   (let ((ghostwright-transport 'standalone))
