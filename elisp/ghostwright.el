@@ -134,9 +134,8 @@ is final (non-nil when the server has answered)."
   "Non-nil while ghost text shows: enables `ghostwright-active-map'.")
 (defvar-local ghostwright--items nil "Completion texts of the last answer.")
 (defvar-local ghostwright--index 0 "Index of the shown item in `ghostwright--items'.")
-(defvar-local ghostwright--anchor nil "Marker where the shown completion starts.")
 (defvar-local ghostwright--typed ""
-  "Text typed or accepted since `ghostwright--anchor'; hidden from the ghost text.")
+  "Text typed or accepted since the request; hidden from the ghost text.")
 (defvar-local ghostwright--pending nil
   "Plist of the request in flight.
 Keys: :transport :handle :uri :version :line :character :time.")
@@ -437,8 +436,7 @@ ON-RESULT gets the result, ON-ERROR a message."
                         :line (plist-get position :line)
                         :character (plist-get position :character)
                         :time (float-time))))
-    (setq ghostwright--anchor (copy-marker (point))
-          ghostwright--typed ""
+    (setq ghostwright--typed ""
           ghostwright--pending pending
           ghostwright--state 'thinking)
     (puthash (plist-get doc :uri) buffer ghostwright--uri-buffers)
@@ -479,7 +477,7 @@ ON-RESULT gets the result, ON-ERROR a message."
               ghostwright--state 'idle
               ghostwright--latency (round (* 1000 (- (float-time) (plist-get pending :time)))))
         (ghostwright--fetch-status (plist-get pending :transport))
-        (let ((texts (ghostwright--item-texts result)))
+        (let ((texts (ghostwright--item-texts result pending)))
           (if texts
               (ghostwright--display texts t)
             (ghostwright--clear)))
@@ -495,16 +493,25 @@ ON-RESULT gets the result, ON-ERROR a message."
           (message "ghostwright: %s" msg))
         (force-mode-line-update)))))
 
-(defun ghostwright--item-texts (result)
-  "Texts of the inline completion items in RESULT that start at the anchor."
+(defun ghostwright--item-texts (result pending)
+  "Texts of the items in RESULT that insert at PENDING's position.
+Items that would replace text before or after point are left out:
+ghost text only ever inserts."
   (let ((items (if (or (vectorp result) (and (listp result) (not (keywordp (car-safe result)))))
                    result
                  (ghostwright--get result :items)))
         texts)
     (seq-doseq (item items)
-      (let ((text (ghostwright--get item :insertText)))
+      (let ((text (ghostwright--get item :insertText))
+            (range (ghostwright--get item :range)))
         (unless (stringp text) (setq text (ghostwright--get text :value)))
-        (when (and (stringp text) (not (string-empty-p text)))
+        (when (and (stringp text) (not (string-empty-p text))
+                   (or (null range)
+                       (cl-every (lambda (end)
+                                   (and (equal (ghostwright--get-in range end :line) (plist-get pending :line))
+                                        (equal (ghostwright--get-in range end :character)
+                                               (plist-get pending :character))))
+                                 '(:start :end))))
           (push text texts))))
     (nreverse texts)))
 

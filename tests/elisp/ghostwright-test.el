@@ -254,7 +254,6 @@
   (with-temp-buffer
     (ghostwright-mode 1)
     (insert "x = ")
-    (setq ghostwright--anchor (point-marker))
     (ghostwright--display (list "compute(a, b)\nprint(x)") t)
     (gwt-command #'ghostwright-accept-word)
     (should (equal (buffer-string) "x = compute"))
@@ -341,8 +340,7 @@
       (remove-hook 'evil-insert-state-entry-hook (car (last evil-insert-state-entry-hook)))
       (should (eq (key-binding (kbd "C-e")) #'end-of-line))
       (insert "x = ")
-      (setq ghostwright--anchor (point-marker))
-      (ghostwright--display (list "1") t)
+        (ghostwright--display (list "1") t)
       (should (eq (key-binding (kbd "C-e")) #'ghostwright-accept-line))
       (should (eq (key-binding (kbd "C-l")) #'ghostwright-accept))
       (should (eq (key-binding (kbd "TAB")) #'ghostwright-accept))
