@@ -53,6 +53,7 @@
 (declare-function lsp--cur-position "ext:lsp-mode")
 (declare-function lsp--workspace-client "ext:lsp-mode")
 (declare-function lsp--client-server-id "ext:lsp-mode")
+(declare-function lsp--workspace-status "ext:lsp-mode")
 (declare-function lsp-register-client "ext:lsp-mode")
 (declare-function lsp-stdio-connection "ext:lsp-mode")
 (declare-function make-lsp-client "ext:lsp-mode")
@@ -218,15 +219,18 @@ Keys: :transport :handle :uri :version :line :character :time.")
   "The buffer's lsp-mode workspace of ghostwright, else nil."
   (when (and (bound-and-true-p lsp-mode) (fboundp 'lsp-workspaces))
     (cl-find-if (lambda (ws)
-                  (eq (lsp--client-server-id (lsp--workspace-client ws)) 'ghostwright))
+                  (and (eq (lsp--client-server-id (lsp--workspace-client ws)) 'ghostwright)
+                       ;; Asked before `initialized', a server may not know the document.
+                       (eq (lsp--workspace-status ws) 'initialized)))
                 (lsp-workspaces))))
 
 (defvar ghostwright--lsp-registered nil
   "Non-nil once `ghostwright-lsp-register' has run.")
 
-(defun ghostwright--transport ()
+(defun ghostwright--transport (&optional retry)
   "The transport that serves the current buffer, connecting if needed.
-Return nil while the LSP client that should serve it is not ready."
+Return nil while the LSP client that should serve it is not ready.
+RETRY starts the own connection's server again after a failed start."
   (let ((mode ghostwright-transport))
     (cond ((and (memq mode '(auto eglot)) (ghostwright--eglot-server))
            (cons 'eglot (ghostwright--eglot-server)))
@@ -235,8 +239,8 @@ Return nil while the LSP client that should serve it is not ready."
           ((memq mode '(eglot lsp)) nil)
           ;; lsp-mode is starting ghostwright for this buffer: do not start a second server.
           ((and ghostwright--lsp-registered (bound-and-true-p lsp-mode)) nil)
-          (t (ghostwright--standalone-open)
-             (cons 'standalone (ghostwright--connection))))))
+          (t (ghostwright--standalone-open retry)
+             (cons 'standalone ghostwright--opened)))))
 
 (defun ghostwright--document-params (transport)
   "Plist of :uri :version :position for point over TRANSPORT, after a flush."
@@ -314,16 +318,34 @@ ON-RESULT gets the result, ON-ERROR a message."
                              (- pos bol)
                            (/ (- (length (encode-coding-region bol pos 'utf-16 t)) 2) 2)))))))
 
-(defun ghostwright--connection ()
-  "The own connection, started and initialized on first use."
+(defvar ghostwright--connect-error nil
+  "Why the own connection could not start; automatic requests wait for a retry.")
+
+(defun ghostwright--connection (&optional retry)
+  "The own connection, started and initialized on first use.
+After a failed start, only RETRY (an explicit request) tries again, so
+that a missing server is reported once rather than at every pause."
   (unless (and ghostwright--connection (jsonrpc-running-p ghostwright--connection))
-    (setq ghostwright--connection (ghostwright--connect)))
+    (when (and ghostwright--connect-error (not retry))
+      (user-error "%s" ghostwright--connect-error))
+    (setq ghostwright--connection nil)
+    (condition-case err
+        (setq ghostwright--connection (ghostwright--connect)
+              ghostwright--connect-error nil)
+      (error
+       (setq ghostwright--connect-error
+             (format "cannot start %s (%s): see `ghostwright-server-command', then M-x ghostwright-complete"
+                     (string-join ghostwright-server-command " ") (error-message-string err)))
+       (message "ghostwright: %s" ghostwright--connect-error)
+       (user-error "%s" ghostwright--connect-error))))
   ghostwright--connection)
 
 (defun ghostwright--connect ()
   "Start the server and initialize it; return the connection."
-  (let* ((process-environment process-environment)
-         (proc (make-process :name "ghostwright" :command ghostwright-server-command
+  (unless (executable-find (car ghostwright-server-command))
+    ;; Checked first: a pipe to a program that failed to start can kill Emacs with SIGPIPE.
+    (error "No program %s found" (car ghostwright-server-command)))
+  (let* ((proc (make-process :name "ghostwright" :command ghostwright-server-command
                              :connection-type 'pipe :coding 'utf-8-emacs-unix :noquery t
                              :stderr (get-buffer-create "*ghostwright stderr*")))
          (conn (jsonrpc-process-connection
@@ -361,10 +383,11 @@ ON-RESULT gets the result, ON-ERROR a message."
     ('ghostwright/partialCompletion (ghostwright--on-partial params))
     ('window/showMessage (message "%s" (plist-get params :message)))))
 
-(defun ghostwright--standalone-open ()
-  "Open the buffer's document on the own connection unless it is."
-  (unless ghostwright--opened
-    (let ((conn (ghostwright--connection)))
+(defun ghostwright--standalone-open (&optional retry)
+  "Open the buffer's document on the own connection unless it is.
+RETRY starts the server again after a failed start."
+  (unless (and ghostwright--opened (jsonrpc-running-p ghostwright--opened))
+    (let ((conn (ghostwright--connection retry)))
       (setq ghostwright--version 1 ghostwright--opened conn)
       (save-restriction
         (widen)
@@ -421,7 +444,7 @@ ON-RESULT gets the result, ON-ERROR a message."
 (defun ghostwright--request (kind)
   "Ask for a completion at point; KIND is 1 (invoked) or 2 (automatic)."
   (ghostwright-dismiss)
-  (if-let ((transport (ghostwright--transport)))
+  (if-let ((transport (ghostwright--transport (= kind 1))))
       (ghostwright--request-over transport kind)
     (when (= kind 1)
       (message "ghostwright: the server is not connected to this buffer yet"))))
@@ -716,9 +739,9 @@ ghost text only ever inserts."
     (when (and (= pos (point)) (= tick (buffer-chars-modified-tick))
                (not ghostwright--showing) (not ghostwright--pending)
                (not (ghostwright--disabled-p)))
-      (condition-case err
-          (ghostwright--request 2)
-        (error (message "ghostwright: %s" (error-message-string err)))))))
+      ;; A failed start was reported once already; the user retries explicitly.
+      (ignore-error user-error
+        (ghostwright--request 2)))))
 
 ;;; Mode line
 

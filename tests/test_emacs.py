@@ -26,6 +26,7 @@ ERT_TESTS = [
     "ghostwright-accept-word-and-line",
     "ghostwright-ghost-text-mid-line-and-end-of-buffer",
     "ghostwright-disable-predicates",
+    "ghostwright-missing-server-is-reported-once",
     "ghostwright-typing-through-while-streaming",
     "ghostwright-moving-away-while-streaming-cancels-the-generation",
     "ghostwright-idle-trigger-after-typing",

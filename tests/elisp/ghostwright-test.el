@@ -283,6 +283,31 @@
     (gwt-command #'ghostwright-dismiss)
     (should-not (gwt-ghost))))
 
+(ert-deftest ghostwright-missing-server-is-reported-once ()
+  "A server that cannot start is named once; pauses stay quiet; an explicit request retries."
+  (let ((ghostwright-server-command '("/nonexistent/ghostwright" "serve"))
+        (ghostwright-transport 'standalone)
+        (ghostwright--connection nil)
+        (ghostwright--connect-error nil)
+        (messages nil))
+    (cl-letf (((symbol-function 'message)
+               (lambda (fmt &rest args) (push (apply #'format fmt args) messages))))
+      (with-temp-buffer
+        (python-mode)
+        (ghostwright-mode 1)
+        (insert "x = ")
+        (setq messages nil)
+        (ghostwright--on-idle (current-buffer) (point) (buffer-chars-modified-tick))
+        (should (= (length messages) 1))
+        (should (string-match-p "cannot start /nonexistent/ghostwright serve" (car messages)))
+        (ghostwright--on-idle (current-buffer) (point) (buffer-chars-modified-tick))
+        (gwt-settle 0.2)
+        (should (= 1 (cl-count-if (lambda (m) (string-prefix-p "ghostwright:" m)) messages)))
+        (should-not ghostwright--pending)
+        (should-error (ghostwright-complete) :type 'user-error)
+        (should (= 2 (cl-count-if (lambda (m) (string-prefix-p "ghostwright: cannot start" m))
+                                  messages)))))))
+
 (ert-deftest ghostwright-disable-predicates ()
   "Read-only buffers, the minibuffer and evil normal state schedule nothing."
   (with-temp-buffer
