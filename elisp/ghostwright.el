@@ -34,6 +34,7 @@
 
 (require 'cl-lib)
 (require 'jsonrpc)
+(require 'seq)
 (require 'subr-x)
 (require 'url-util)
 
