@@ -632,13 +632,8 @@ ghost text only ever inserts."
   (let ((remaining (ghostwright--remaining)))
     (when (and ghostwright--showing remaining)
       (ghostwright--cancel)
-      (ghostwright--clear)
-      (let ((group (prepare-change-group)))
-        (activate-change-group group)
-        (unwind-protect
-            (insert remaining)
-          (undo-amalgamate-change-group group)
-          (accept-change-group group))))))
+      (ghostwright--consume remaining)
+      (ghostwright--clear))))
 
 (defun ghostwright-accept-word ()
   "Insert the next word of the ghost text."
