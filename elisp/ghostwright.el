@@ -292,11 +292,13 @@ ON-RESULT gets the result, ON-ERROR a message."
            (when (jsonrpc-running-p conn)
              (jsonrpc-notify conn :$/cancelRequest (list :id handle))))))))
 
-(defun ghostwright--fetch-status (transport)
-  "Ask TRANSPORT's server for `ghostwright/status' and cache the answer."
+(defun ghostwright--fetch-status (transport &optional then)
+  "Ask TRANSPORT's server for `ghostwright/status' and cache the answer.
+THEN, when given, is called with the answer."
   (let ((key (cdr transport))
         (store (lambda (result) (puthash (cdr transport) result ghostwright--status-cache)
-                 (force-mode-line-update t))))
+                 (force-mode-line-update t)
+                 (when then (funcall then result)))))
     (pcase (car transport)
       ('lsp (let ((lsp--buffer-workspaces (list key)))
               (lsp-request-async "ghostwright/status" nil store :mode 'detached)))
@@ -677,10 +679,22 @@ ghost text only ever inserts."
   (ghostwright--clear))
 
 (defun ghostwright-status ()
-  "Show the server's status in the echo area."
+  "Show the server's backend, model, device and counters in the echo area."
   (interactive)
-  (let ((status (gethash (cdr-safe (ghostwright--current-transport)) ghostwright--status-cache)))
-    (message "ghostwright: %s" (or (ghostwright--describe status) "no status yet"))))
+  (if-let ((transport (ghostwright--current-transport)))
+      (ghostwright--fetch-status
+       transport
+       (lambda (status)
+         (let ((backend (seq-elt (ghostwright--get status :backends) 0)))
+           (message "ghostwright %s: %s %s on %s, %s requests, %s cancelled%s"
+                    (ghostwright--get status :version)
+                    (ghostwright--get backend :backend) (ghostwright--get backend :model)
+                    (ghostwright--get backend :device) (ghostwright--get backend :requests)
+                    (ghostwright--get backend :cancellations)
+                    (if-let ((err (ghostwright--get status :backendError)))
+                        (format " (error: %s)" err)
+                      "")))))
+    (message "ghostwright: no server serves this buffer yet")))
 
 ;;; Command loop: typing through, dismissing, automatic trigger
 

@@ -151,7 +151,12 @@
       (should (equal (buffer-string) before)))
     ;; The mode line names backend and device once the server answered.
     (gwt-wait (lambda () (string-match-p "GW\\[openvino/" (ghostwright--mode-line)))
-              10 "the status in the mode line")))
+              10 "the status in the mode line")
+    (let (said)
+      (cl-letf (((symbol-function 'message) (lambda (fmt &rest args) (setq said (apply #'format fmt args)))))
+        (ghostwright-status)
+        (gwt-wait (lambda () said) 10 "the status in the echo area")
+        (should (string-match-p "openvino qwen2.5-coder[^ ]* on [A-Z]+, [0-9]+ requests" said))))))
 
 ;;; The own connection
 
