@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -29,8 +29,14 @@ $(MODEL): $(DEPS)
 run: install
 	$(BIN)/ghostwright complete examples/shapes.py:13:9
 
-test: install
+test: install emacs-deps
 	$(BIN)/python -m pytest
+
+# The Emacs client's tests run Debian's Emacs with eglot and lsp-mode, and terminal Emacs in tmux.
+EMACS_DEBS := emacs-nox elpa-eglot elpa-lsp-mode tmux
+emacs-deps:
+	@dpkg -s $(EMACS_DEBS) >/dev/null 2>&1 || { echo "installing $(EMACS_DEBS)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(EMACS_DEBS); }
 
 bench: install
 	@echo "no benchmarks yet"

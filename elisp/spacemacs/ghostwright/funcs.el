@@ -1,0 +1,27 @@
+;;; funcs.el --- ghostwright layer functions file for Spacemacs -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Keys while ghost text shows, in evil insert state as in holy mode.
+
+;;; Code:
+
+(defun ghostwright//bind-active-keys ()
+  "Add C-l (accept, as in Spacemacs' auto-completion) and M-l (word).
+ESC needs no binding: leaving insert state moves the cursor, which
+dismisses the ghost text."
+  (define-key ghostwright-active-map (kbd "C-l") #'ghostwright-accept)
+  (define-key ghostwright-active-map (kbd "M-l") #'ghostwright-accept-word))
+
+(defun ghostwright//keep-keys-above-evil ()
+  "Keep `ghostwright-active-map' ahead of evil's maps.
+Evil's insert state binds C-e and M-n/M-p itself; the ghost-text keys
+must win while ghost text shows, and only then."
+  (let ((raise (lambda ()
+                 (setq emulation-mode-map-alists
+                       (cons 'ghostwright--emulation-alist
+                             (delq 'ghostwright--emulation-alist emulation-mode-map-alists))))))
+    (funcall raise)
+    (add-hook 'evil-insert-state-entry-hook raise)))
+
+;;; funcs.el ends here

@@ -1,0 +1,149 @@
+"""The Emacs client in a real Emacs: the ERT suite against the real server, byte-compile, checkdoc."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, requires_model
+
+ELISP = ROOT / "elisp"
+SERVER = Path(sys.executable).parent / "ghostwright"
+EMACS = shutil.which("emacs")
+
+# Every ERT test in tests/elisp/ghostwright-test.el: each must have run and passed.
+ERT_TESTS = [
+    "ghostwright-standalone-streams-types-through-and-accepts",
+    "ghostwright-standalone-document-sync-matches-the-buffer",
+    "ghostwright-stale-partials-are-dropped",
+    "ghostwright-accept-word-and-line",
+    "ghostwright-ghost-text-mid-line-and-end-of-buffer",
+    "ghostwright-disable-predicates",
+    "ghostwright-missing-server-is-reported-once",
+    "ghostwright-typing-through-while-streaming",
+    "ghostwright-moving-away-while-streaming-cancels-the-generation",
+    "ghostwright-idle-trigger-after-typing",
+    "ghostwright-spacemacs-keys-win-over-evil-insert-state",
+    "ghostwright-eglot-streams-types-through-and-accepts",
+    "ghostwright-eglot-beside-another-server-uses-its-own-connection",
+    "ghostwright-lsp-mode-add-on-beside-a-main-server",
+]
+
+
+def emacs(*args: str, home: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run batch Emacs; HOME moves only where the server (which finds its model there) is not run."""
+    assert EMACS, "emacs is not installed: `make test` installs emacs-nox, elpa-eglot and elpa-lsp-mode"
+    env = {**os.environ, "GHOSTWRIGHT_SERVER": str(SERVER), **({"HOME": str(home)} if home else {})}
+    return subprocess.run([EMACS, "-Q", "--batch", *args], cwd=ROOT, env=env, timeout=timeout,
+                          stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def ert_run() -> tuple[dict[str, str], str]:
+    """Run the whole ERT suite once; map each test name to passed/FAILED."""
+    run = emacs("-L", "elisp", "-l", "tests/elisp/ghostwright-test.el",
+                "-f", "ert-run-tests-batch-and-exit")
+    output = run.stdout + run.stderr
+    results = dict((name, verdict) for verdict, name in
+                   re.findall(r"^\s+(passed|FAILED|SKIPPED)\s+\d+/\d+\s+(\S+)", output, re.M))
+    return results, output
+
+
+@requires_model
+@pytest.mark.parametrize("name", ERT_TESTS)
+def test_ert(ert_run, name):
+    results, output = ert_run
+    assert results.get(name) == "passed", f"ERT {name}: {results.get(name)}\n{output[-6000:]}"
+
+
+@requires_model
+def test_ert_suite_has_no_unlisted_tests(ert_run):
+    results, _ = ert_run
+    assert sorted(results) == sorted(ERT_TESTS)
+
+
+@pytest.mark.parametrize("preload", ["", "(progn (require 'eglot) (require 'lsp-mode))"])
+def test_byte_compiles_without_warnings(tmp_path, preload):
+    shutil.copy(ELISP / "ghostwright.el", tmp_path)
+    run = emacs(
+        "--eval", '(setq package-directory-list (list "/usr/share/emacs/site-lisp/elpa"))',
+        "-f", "package-initialize",
+        "--eval", preload or "nil",
+        "--eval", "(setq byte-compile-error-on-warn t)",
+        "--eval", f'(unless (byte-compile-file "{tmp_path / "ghostwright.el"}") (kill-emacs 1))',
+        home=tmp_path, timeout=120)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0 and "Warning" not in output, output
+
+
+def test_checkdoc_is_clean(tmp_path):
+    run = emacs("--eval", "(require 'checkdoc)",
+                "--eval", f'(checkdoc-file "{ELISP / "ghostwright.el"}")', home=tmp_path, timeout=120)
+    output = (run.stdout + run.stderr).strip()
+    assert run.returncode == 0 and output == "", output
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", "ghostwright-test", *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+MID_LINE = "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n\n\nprint(circle_area())\n"
+END_OF_BUFFER = "import math\n\n\ndef circle_area(radius):\n    return"
+SCREENS = {
+    # name: (text, line, column) of the cursor, 1-based line, 0-based column
+    "end-of-line": ((ROOT / "examples" / "shapes.py").read_text(), 13, 8),  # Circle.area's empty body
+    "mid-line": (MID_LINE, 8, 18),  # print(circle_area(|))
+    "end-of-buffer": (END_OF_BUFFER, 5, 10),
+}
+
+
+@requires_model
+@pytest.mark.parametrize("where", SCREENS)
+def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, where):
+    """Terminal Emacs in tmux: ghost text drawn at the cursor, dimmed, the cursor before it."""
+    assert shutil.which("tmux"), "tmux is not installed: `make test` installs it"
+    text, line, column = SCREENS[where]
+    file = tmp_path / "shapes.py"
+    file.write_text(text)
+    done = tmp_path / "done"
+    env = {"GHOSTWRIGHT_SERVER": str(SERVER), "GWT_FILE": str(file), "GWT_LINE": str(line),
+           "GWT_COLUMN": str(column), "GWT_DONE": str(done), "TERM": "xterm-256color"}
+    command = " ".join([f"{k}={v}" for k, v in env.items()] +
+                       [EMACS or "emacs", "-nw", "-Q", "-L", str(ELISP),
+                        "-l", str(ROOT / "tests" / "elisp" / "ghostwright-screen.el")])
+    tmux("new-session", "-d", "-s", "gw", "-x", "100", "-y", "24", command)
+    try:
+        deadline = time.monotonic() + 120
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = tmux("capture-pane", "-p", "-t", "gw")
+            if done.exists() and "GW[openvino/" in screen:
+                break
+            time.sleep(0.2)
+        assert done.exists(), f"no final ghost text in time:\n{screen}"
+        ghost = done.read_text()
+        lines = text.split("\n")
+        before, after = lines[line - 1][:column], lines[line - 1][column:]
+        expected = (before + ghost + after).split("\n")
+        rows = screen.split("\n")
+        assert [r.rstrip() for r in rows[line - 1:line - 1 + len(expected)]] == \
+            [e.rstrip() for e in expected], screen
+        x, y = tmux("display-message", "-p", "-t", "gw", "#{cursor_x} #{cursor_y}").split()
+        assert (int(x), int(y)) == (column, line - 1), f"the cursor sits before the ghost text:\n{screen}"
+        coloured = tmux("capture-pane", "-p", "-e", "-t", "gw").split("\n")[line - 1]
+        assert "\x1b[90m" + ghost.split("\n")[0][:3] in coloured, "the ghost text is drawn dimmed"
+        assert file.read_text() == text, "the ghost text is not in the buffer"
+        if where == "end-of-line" and os.environ.get("GHOSTWRIGHT_UPDATE_CAPTURE"):
+            (ROOT / "docs" / "emacs-ghost-text.txt").write_text(screen)
+            (ROOT / "docs" / "emacs-ghost-text.ansi").write_text(tmux("capture-pane", "-p", "-e", "-t", "gw"))
+    finally:
+        subprocess.run(["tmux", "-L", "ghostwright-test", "kill-server"], capture_output=True)
