@@ -117,8 +117,32 @@ class Runner:
                 return og.StreamingStatus.STOP
             return og.StreamingStatus.RUNNING
 
+        tok, stop_ids = self.tok, cfg.stop_token_ids
+
+        class PerToken(og.StreamerBase):
+            """One callback per token, as Ollama streams one chunk per token."""
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.ids: list[int] = []
+                self.sent = ""
+
+            def write(self, token):
+                if state["stopped_by"]:
+                    return og.StreamingStatus.STOP
+                ids = [int(t) for t in token] if isinstance(token, (list, tuple)) else [int(token)]
+                self.ids += [t for t in ids if t not in stop_ids]
+                text = tok.decode(self.ids, skip_special_tokens=False)
+                if text.endswith("\ufffd"):  # half a UTF-8 character: wait for the rest
+                    return og.StreamingStatus.RUNNING
+                new, self.sent = text[len(self.sent):], text
+                return piece(new)
+
+            def end(self) -> None:
+                pass
+
         with self.lock:
-            result = self.pipe.generate([prompt], cfg, og.TextStreamer(self.tok, piece))
+            result = self.pipe.generate([prompt], cfg, PerToken())
         if state["pending"] and state["stopped_by"] is None:
             on_text(state["pending"])
         n = result.perf_metrics.get_num_generated_tokens()
@@ -292,13 +316,14 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(404, {"error": f'model "{name}" not found, try pulling it first'})
         if req.get("raw") and (req.get("template") or req.get("system") or req.get("context")):
             return self.send_json(400, {"error": "raw mode does not support template, system, or context"})
-        if req.get("suffix") and "insert" not in MODELS[name]["capabilities"]:
-            return self.send_json(400, {"error": f"{name} does not support insert"})
         opts = dict(req.get("options") or {})
         record = {"path": "/api/generate", "model": name, "raw": bool(req.get("raw")),
                   "suffix": req.get("suffix"), "prompt": req.get("prompt", ""), "options": opts,
                   "keep_alive": req.get("keep_alive"), "tokens": 0, "end": None}
         st.log.append(record)
+        if req.get("suffix") and "insert" not in MODELS[name]["capabilities"]:
+            record["end"] = "400"
+            return self.send_json(400, {"error": f"{name} does not support insert"})
         if req.get("prompt", "") == "" and not req.get("suffix"):
             if req.get("keep_alive") in (0, "0", "0s"):
                 st.loaded.pop(name, None)
@@ -322,8 +347,6 @@ class Handler(BaseHTTPRequestHandler):
 
         def on_text(text: str) -> bool:
             if not first:
-                # Prefill is not interruptible: like Ollama, the client's going is noticed at the first token.
-                time.sleep(behaviour.get("prefill_delay_s", 0.0))
                 first.append(time.monotonic())
             record["tokens"] += 1
             if record["end"] == "disconnect":
@@ -342,6 +365,8 @@ class Handler(BaseHTTPRequestHandler):
                 return False
             return True
 
+        # A slow prefill is not interruptible: like Ollama, a client's going is noticed at the first token.
+        time.sleep(behaviour.get("prefill_delay_s", 0.0))
         n, reason = st.runner.generate(prompt, opts, on_text)
         record["generated"] = n
         if record["end"] == "disconnect":
@@ -419,6 +444,55 @@ class Handler(BaseHTTPRequestHandler):
         self.chunk(event("", reason))
         self.chunk(b"data: [DONE]\n\n")
         self.end_chunked()
+
+
+class FakeProcess:
+    """The fake in its own process, so a test can kill it mid-answer and start it again on the same port."""
+
+    def __init__(self) -> None:
+        self.port = 0
+        self.proc = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "FakeProcess":
+        import subprocess
+
+        self.proc = subprocess.Popen([sys.executable, __file__, "--port", str(self.port)],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("PORT "):
+            raise RuntimeError(f"the fake Ollama did not start: {line!r}")
+        self.port = int(line.split()[1])
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc is not None:
+            self.proc.wait(10)
+
+    def wait_dead(self, timeout: float = 10) -> int:
+        return self.proc.wait(timeout)
+
+    def _call(self, method: str, path: str, body: dict | None = None) -> dict:
+        import httpx
+
+        return httpx.request(method, self.url + path, json=body, timeout=30).json()
+
+    def control(self, once: list[dict] | None = None, **settings) -> None:
+        self._call("POST", "/_fake/control", {"once": once or [], "set": settings})
+
+    def log(self) -> list[dict]:
+        return self._call("GET", "/_fake/log")["log"]
+
+    def reloads(self) -> int:
+        return self._call("GET", "/_fake/log")["reloads"]
+
+    def reset(self) -> None:
+        self._call("POST", "/_fake/reset")
 
 
 def main() -> None:
