@@ -126,7 +126,7 @@ class TestWithBothBackends:
         assert backend == "ollama" and len(fake.log()) == 1
         _deltas, backend = await run(router, INVOKED)
         assert backend == "ollama" and len(fake.log()) == 2
-        assert router.describe()["routes"] == {"npu:everyday": 1, "gpu:multiline": 1, "gpu:invoked": 1}
+        assert dict(router.routes) == {"npu:everyday": 1, "gpu:multiline": 1, "gpu:invoked": 1}
         assert told == []
 
     async def test_a_weak_npu_answer_is_asked_again_of_ollama_and_replaces_what_was_shown(self, npu, fake):
@@ -138,7 +138,7 @@ class TestWithBothBackends:
         replace_at = next(i for i, d in enumerate(deltas) if isinstance(d, Replace))
         assert replace_at > 0  # the NPU's text streamed first, then was replaced
         assert final_text(deltas) == "".join(deltas[replace_at + 1:]) != ""
-        assert router.describe()["routes"] == {"npu:everyday": 1, "gpu:weak": 1}
+        assert dict(router.routes) == {"npu:everyday": 1, "gpu:weak": 1}
 
     async def test_cancelling_a_routed_request_closes_the_ollama_stream(self, npu, fake):
         fake.reset()

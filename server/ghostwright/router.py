@@ -279,7 +279,8 @@ class Router(Backend):
         return {
             **super().describe(),
             "policy": self.policy,
-            "routes": dict(self.routes),
+            # A list, not a map: its keys ("npu:everyday") are not identifiers, which some clients mangle.
+            "routes": [{"route": k, "requests": n} for k, n in self.routes.items()],
             "backends": [
                 {**self.slots[s].describe(), "slot": s, "up": self.health[s].up,
                  "error": self.health[s].error or None}
