@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-backends clean
 
 install: $(DEPS) $(MODEL)
 
@@ -34,6 +34,10 @@ test: install
 
 bench: install
 	@echo "no benchmarks yet"
+
+# The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
+bench-backends: install
+	$(BIN)/python bench/bench_backends.py
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

@@ -73,7 +73,7 @@ async def main(every: int, weak: float) -> dict:
         cfg, _, problems = configuration.load({
             "completion": {"maxTokens": 32},
             "ollama": {"model": "qwen2.5-coder:7b", "host": fake.url, "connectTimeoutS": 0.5},
-            "router": {"minMeanLogprob": weak, "retryMinS": 3600},
+            "router": {"minMeanLogprob": weak, "retryMinS": 600},
         }, path=Path("/nonexistent"))
         assert not problems, problems
         router = make_backend(cfg)

@@ -108,13 +108,16 @@ def fit_prompt(request: GenerationRequest, template: Template, count: Callable[[
         excess = count(prompt) - max_len
         if excess <= 0:
             return prompt
-        chars = max(excess * 3, 16)
-        if len(suffix) > len(prefix) // 2:
-            suffix = suffix[:max(0, len(suffix) - chars)]
-            suffix = suffix[:suffix.rfind("\n") + 1] if "\n" in suffix else suffix
+        # At most half of a part per step, so a poor guess of characters per token never empties it.
+        chars = max(16, excess * 2)
+        if len(suffix) * 3 > len(prefix):  # the suffix gets at most a quarter of the room
+            keep = len(suffix) - min(chars, len(suffix) // 2 + 1)
+            cut = suffix.rfind("\n", 0, keep)
+            suffix = suffix[:cut + 1] if cut > 0 else suffix[:keep]
         else:
-            cut = prefix.find("\n", chars)
-            prefix = prefix[cut + 1:] if cut != -1 else prefix[chars:]
+            drop = min(chars, len(prefix) // 2 + 1)
+            cut = prefix.find("\n", drop)
+            prefix = prefix[cut + 1:] if cut != -1 else prefix[drop:]
     return template.render(prefix[-max_len:], "")
 
 
