@@ -221,6 +221,7 @@ class Router(Backend):
         text = ""
         try:
             inner = self._start_on(slot, request)
+            gen.stats.backend = self.slots[slot].name
             if replace:
                 gen.feed(Replace(""))
             async for delta in inner:
@@ -234,7 +235,6 @@ class Router(Backend):
         finally:
             if inner is not None and not inner.stats.finished:
                 inner.cancel()
-        gen.stats.backend = self.slots[slot].name
         gen.stats.mean_logprob = inner.stats.mean_logprob
         return text, inner
 
