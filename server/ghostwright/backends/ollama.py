@@ -63,7 +63,7 @@ def describe_error(exc: BaseException, host: str, model: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"Ollama at {host} did not answer in time ({type(exc).__name__})"
     if isinstance(exc, httpx.HTTPError):
-        return f"the connection to Ollama at {host} broke ({type(exc).__name__}: {exc or 'closed'})"
+        return f"the connection to Ollama at {host} broke mid-answer ({type(exc).__name__}): is Ollama still running?"
     return f"Ollama request failed: {type(exc).__name__}: {exc}"
 
 
