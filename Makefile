@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean emacs-deps
+.PHONY: install run test bench bench-backends clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -40,6 +40,10 @@ emacs-deps:
 
 bench: install
 	@echo "no benchmarks yet"
+
+# The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
+bench-backends: install
+	$(BIN)/python tests/bench/bench_backends.py
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

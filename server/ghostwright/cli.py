@@ -41,6 +41,7 @@ async def _complete(spec: str, as_json: bool) -> int:
     doc = Document(uri=uri, text=text, language_id=context.language_of("", uri))
     offset = doc.offset_at(line - 1, col - 1, UTF32)
     backend = make_backend(cfg)
+    backend.notify = lambda message: print(f"ghostwright: {message}", file=sys.stderr)
     try:
         await backend.load(lambda msg: print(f"ghostwright: {msg}", file=sys.stderr))
     except BackendError as exc:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from ghostwright import cleanup, context
-from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats
+from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats, Replace
 from ghostwright.config import Config
 from ghostwright.documents import Document
 
@@ -29,6 +29,7 @@ async def complete(
     config: Config,
     backend: Backend,
     on_partial: PartialSink | None = None,
+    invoked: bool = False,
 ) -> Completion:
     """Stream a completion at `offset`; `on_partial` sees each new cleaned text.
 
@@ -40,13 +41,14 @@ async def complete(
     assert backend.template is not None
     prompt = backend.template.render(ctx.prefix, ctx.suffix)
     stops = backend.template.stop_tokens
-    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature)
+    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
+                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
     gen = backend.start(request)
     raw, shown = "", ""
     finished = False
     try:
         async for delta in gen:
-            raw += delta
+            raw = str(delta) if isinstance(delta, Replace) else raw + delta
             cleaned = cleanup.clean(raw, ctx, stops)
             if cleaned.text != shown and cleaned.text and on_partial is not None:
                 shown = cleaned.text

@@ -26,6 +26,57 @@ class OpenVinoConfig:
     model: str = ""
     # AUTO means the NPU when present, else the CPU. The GPU is Ollama's: only when named.
     device: str = _choice("AUTO", "AUTO", "NPU", "CPU", "GPU")
+    # NPU only: prompts are compiled to a fixed shape, and a longer prompt raises, so it is cut to fit.
+    max_prompt_len: int = _range(1024, 64, 8192)
+    min_response_len: int = _range(128, 1, 1024)
+    # NPU only: BEST_PERF or FAST_COMPILE (the latter trades token speed for a shorter first load).
+    generate_hint: str = _choice("BEST_PERF", "BEST_PERF", "FAST_COMPILE")
+
+
+@dataclass
+class OllamaConfig:
+    # "" means not configured. A model tag as `ollama list` shows it, e.g. "qwen2.5-coder:7b-base-q4_K_M".
+    model: str = ""
+    # "" means $OLLAMA_HOST, else http://127.0.0.1:11434.
+    host: str = ""
+    # Fixed for every request: a change of num_ctx, num_batch or num_gpu makes Ollama reload the model.
+    num_ctx: int = _range(1536, 256, 32768)
+    num_batch: int = _range(0, 0, 4096)  # 0 leaves Ollama's default
+    num_gpu: int = _range(-1, -1, 999)  # -1 leaves the layer split to Ollama
+    top_p: float = _range(0.9, 0.0, 1.0)
+    keep_alive: str = "30m"
+    # auto: `suffix` when /api/show lists the insert capability, else `raw` with our own FIM template.
+    fim: str = _choice("auto", "auto", "suffix", "raw")
+    vram_budget_gb: float = _range(7.4, 0.5, 1024.0)
+    connect_timeout_s: float = _range(2.0, 0.1, 60.0)
+    # How long a request may wait for its first token (a cold load of a 7B model takes seconds).
+    first_token_timeout_s: float = _range(30.0, 1.0, 600.0)
+
+
+@dataclass
+class OpenAIConfig:
+    # "" means not configured; e.g. http://127.0.0.1:8000/v3 (OpenVINO Model Server), http://host:8000/v1 (vLLM).
+    base_url: str = ""
+    model: str = ""
+    # The NAME of an environment variable holding the API key: the key itself is never in a config file.
+    api_key_env: str = ""
+    top_p: float = _range(0.95, 0.0, 1.0)
+    connect_timeout_s: float = _range(2.0, 0.1, 60.0)
+    first_token_timeout_s: float = _range(30.0, 1.0, 600.0)
+
+
+@dataclass
+class RouterConfig:
+    # auto: npu-first when an escalation backend (ollama, or openai) is configured, else npu-only.
+    policy: str = _choice("auto", "auto", "npu-first", "npu-only", "gpu-only")
+    escalate_multiline: bool = True
+    escalate_invoked: bool = True
+    escalate_empty: bool = True
+    # Mean log-probability per token below which an NPU answer counts as weak (-20 turns this off).
+    min_mean_logprob: float = _range(-1.5, -20.0, 0.0)
+    # A failed backend is probed again after this, doubling up to retry_max_s.
+    retry_min_s: float = _range(2.0, 0.1, 600.0)
+    retry_max_s: float = _range(60.0, 0.1, 3600.0)
 
 
 @dataclass
@@ -43,8 +94,12 @@ class ContextConfig:
 
 @dataclass
 class Config:
-    backend: str = _choice("openvino", "openvino")
+    # The everyday backend; the router escalates from it to Ollama (or an OpenAI-style server).
+    backend: str = _choice("openvino", "openvino", "ollama", "openai")
     openvino: OpenVinoConfig = field(default_factory=OpenVinoConfig)
+    ollama: OllamaConfig = field(default_factory=OllamaConfig)
+    openai: OpenAIConfig = field(default_factory=OpenAIConfig)
+    router: RouterConfig = field(default_factory=RouterConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
 

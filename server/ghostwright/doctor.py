@@ -30,6 +30,8 @@ def run() -> int:
         print(f"  devices: {', '.join(devices) or 'none'}")
         device, why = ovb.resolve_device(cfg.openvino.device, devices)
         print(f"  device: {device} ({why})")
+        if device == "NPU":
+            print(f"  NPU compile properties: {ovb.pipeline_properties(cfg.openvino, device)}")
     except BackendError as exc:
         ok = False
         print(f"  ! {exc}")
@@ -48,5 +50,59 @@ def run() -> int:
     except BackendError as exc:
         ok = False
         print(f"  ! {exc}")
+    ok = _other_backends(cfg) and ok
     print("verdict: " + ("ready" if ok else "not ready (see ! lines)"))
     return 0 if ok else 1
+
+
+def _other_backends(cfg: configuration.Config) -> bool:
+    """Ollama and an OpenAI-style server, when configured: reachable, which model, the VRAM verdict."""
+    import asyncio
+
+    from ghostwright import router
+
+    policy = router.effective_policy(cfg)
+    escalation = router.escalation_name(cfg)
+    print(f"router: policy {policy}" + (f", escalating to {escalation}" if escalation else ", one backend"))
+    return asyncio.run(_check(cfg)) if cfg.ollama.model or cfg.openai.base_url else True
+
+
+async def _check(cfg: configuration.Config) -> bool:
+    from ghostwright.backends.base import BackendError
+
+    ok = True
+    if cfg.ollama.model:
+        from ghostwright.backends.ollama import OllamaBackend
+
+        b = OllamaBackend(cfg.ollama)
+        print(f"ollama: {b.host}")
+        try:
+            await b.load(lambda msg: None)  # loads the model with our options, as the server would
+            print(f"  model: {b.model_name} ({b.mode} fill-in-the-middle, template {b.template.name})")
+            print(f"  licence: {b.license.splitlines()[0] if b.license else 'unknown'}")
+            print(f"  options: {b.fixed_options}, keep_alive {cfg.ollama.keep_alive}")
+            if b.vram is None:
+                print("  ! VRAM: the model is not listed by /api/ps")
+            else:
+                print(f"  {'VRAM' if b.vram.ok else '! VRAM'}: {b.vram.message}")
+        except BackendError as exc:
+            ok = False
+            print(f"  ! {exc}")
+        finally:
+            await b.close()
+    if cfg.openai.base_url:
+        from ghostwright.backends.openai import OpenAIBackend
+
+        o = OpenAIBackend(cfg.openai)
+        print(f"openai: {o.base_url}, model {cfg.openai.model or '(not set)'}"
+              + (f", key from ${cfg.openai.api_key_env}" if cfg.openai.api_key_env else ""))
+        o.notify = lambda message: print(f"  ! {message}")
+        try:
+            await o.load(lambda msg: None)
+            print("  reachable")
+        except BackendError as exc:
+            ok = False
+            print(f"  ! {exc}")
+        finally:
+            await o.close()
+    return ok

@@ -23,9 +23,9 @@ DOCUMENT_TEXT = "ghostwright/documentText"
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
-    from ghostwright.backends.openvino import OpenVinoBackend
+    from ghostwright.router import make_backend as routed
 
-    return OpenVinoBackend(cfg.openvino)
+    return routed(cfg)
 
 
 class GhostwrightServer(LanguageServer):
@@ -56,6 +56,7 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready.clear()
         self.backend_error = None
         self.backend = make_backend(self.config)
+        self.backend.notify = self.tell
         self._load_task = asyncio.create_task(self._load(self.backend))
 
     async def _load(self, backend: Backend) -> None:
@@ -141,7 +142,7 @@ class GhostwrightServer(LanguageServer):
                 "text": text,
             })
 
-        result = await complete(doc, offset, self.config, backend, send_partial)
+        result = await complete(doc, offset, self.config, backend, send_partial, invoked=invoked)
         if not result.text:
             return lsp.InlineCompletionList(items=[])
         item = lsp.InlineCompletionItem(insert_text=result.text, range=lsp.Range(start=where, end=where))
@@ -156,7 +157,8 @@ class GhostwrightServer(LanguageServer):
         new, problems = configuration.with_settings(self.base_config, settings, "workspace/didChangeConfiguration")
         for problem in problems:
             self.tell(problem)
-        reload = new.backend != self.config.backend or new.openvino != self.config.openvino
+        reload = any(getattr(new, k) != getattr(self.config, k)
+                     for k in ("backend", "openvino", "ollama", "openai", "router"))
         self.config = new
         if reload:
             self.start_loading()

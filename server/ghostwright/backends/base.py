@@ -21,6 +21,17 @@ class GenerationRequest:
     prompt: str
     max_tokens: int
     temperature: float
+    # The two halves the prompt was rendered from: a backend with its own template (or a server
+    # that applies one, like Ollama's `suffix`) renders again from these. None: use `prompt` as is.
+    prefix: str | None = None
+    suffix: str | None = None
+    # What the router decides on: a whole block is wanted, or the user asked explicitly.
+    multiline: bool = False
+    invoked: bool = False
+
+
+class Replace(str):
+    """A delta that replaces everything streamed so far (the router re-asked a stronger backend)."""
 
 
 @dataclass
@@ -32,6 +43,10 @@ class GenerationStats:
     started: float = 0.0
     first_token: float | None = None
     finished: float | None = None
+    # Mean log-probability per generated token, where the backend reports it; the router reads it.
+    mean_logprob: float | None = None
+    # Which backend produced the text (the router's choice), for status and benchmarks.
+    backend: str = ""
 
     @property
     def ttft_ms(self) -> float | None:
@@ -48,6 +63,8 @@ class GenerationStats:
             "cancelled": self.cancelled,
             "ttftMs": self.ttft_ms,
             "durationMs": self.duration_ms,
+            "meanLogprob": self.mean_logprob,
+            "backend": self.backend,
         }
 
 
@@ -114,6 +131,24 @@ class Generation:
         self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
 
+class StreamGeneration(Generation):
+    """A generation produced by an asyncio task (an HTTP reader, the router): cancel() cancels the task."""
+
+    task: asyncio.Task | None = None
+
+    def cancel(self) -> None:
+        super().cancel()
+        self._close()
+
+    def stop(self) -> None:
+        super().stop()
+        self._close()
+
+    def _close(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
 @dataclass
 class BackendCounters:
     requests: int = 0
@@ -150,6 +185,14 @@ class Backend(ABC):
         self.model_name: str = ""
         self.device: str = ""
         self.counters = BackendCounters()
+        # Problems the user should hear about once (VRAM spill, a backend gone): the server shows them.
+        self.notify: Callable[[str], None] = lambda message: None
+
+    async def probe(self) -> None:
+        """Check cheaply that the backend can still serve; raise BackendError when it cannot."""
+
+    async def close(self) -> None:
+        """Release connections and workers."""
 
     @abstractmethod
     async def load(self, report: Callable[[str], None]) -> None:

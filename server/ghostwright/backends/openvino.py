@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from ghostwright import model_store
+from ghostwright import model_store, paths
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ghostwright.config import OpenVinoConfig
 from ghostwright.prompts import Template, detect_template
@@ -79,6 +79,48 @@ def gguf_names(path: Path) -> list[str]:
         return []
 
 
+def pipeline_properties(config: OpenVinoConfig, device: str) -> dict[str, Any]:
+    """What the NPU needs at compile time; other devices need nothing."""
+    if device != "NPU":
+        return {}
+    return {
+        "MAX_PROMPT_LEN": config.max_prompt_len,
+        "MIN_RESPONSE_LEN": config.min_response_len,
+        # Compiling for the NPU takes long: the cache makes every start after the first quick.
+        "CACHE_DIR": str(paths.cache_dir() / "npu-compiled"),
+        "GENERATE_HINT": config.generate_hint,
+    }
+
+
+def fit_prompt(request: GenerationRequest, template: Template, count: Callable[[str], int],
+               max_len: int) -> str:
+    """The prompt cut to `max_len` tokens (longer raises on the NPU): drop prefix lines from the
+    top, then suffix lines from the bottom, so the lines next to the cursor stay."""
+    prompt = request.prompt
+    if count(prompt) <= max_len:
+        return prompt
+    if request.prefix is None:
+        # No halves to cut: keep the end, which is where generation continues.
+        return prompt[-max_len * 2:]  # ~2 characters per token on the safe side
+    prefix, suffix = request.prefix, request.suffix or ""
+    for _ in range(64):
+        prompt = template.render(prefix, suffix)
+        excess = count(prompt) - max_len
+        if excess <= 0:
+            return prompt
+        # At most half of a part per step, so a poor guess of characters per token never empties it.
+        chars = max(16, excess * 2)
+        if len(suffix) * 3 > len(prefix):  # the suffix gets at most a quarter of the room
+            keep = len(suffix) - min(chars, len(suffix) // 2 + 1)
+            cut = suffix.rfind("\n", 0, keep)
+            suffix = suffix[:cut + 1] if cut > 0 else suffix[:keep]
+        else:
+            drop = min(chars, len(prefix) // 2 + 1)
+            cut = prefix.find("\n", drop)
+            prefix = prefix[cut + 1:] if cut != -1 else prefix[drop:]
+    return template.render(prefix[-max_len:], "")
+
+
 class OpenVinoBackend(Backend):
     name = "openvino"
 
@@ -103,8 +145,9 @@ class OpenVinoBackend(Backend):
         self.model_path, self.device, self.device_reason = path, device, why
         report(f"loading {self.model_name} on {device}")
         loop = asyncio.get_running_loop()
+        props = pipeline_properties(self.config, device)
         try:
-            self._pipeline = await loop.run_in_executor(self._worker, self._load_pipeline, path, device)
+            self._pipeline = await loop.run_in_executor(self._worker, self._load_pipeline, path, device, props)
         except Exception as exc:  # OpenVINO raises RuntimeError for most load failures
             raise BackendError(f"OpenVINO could not load {path} on {device}: {exc}") from exc
         self._tokenizer = self._pipeline.get_tokenizer()
@@ -112,10 +155,13 @@ class OpenVinoBackend(Backend):
         report(f"{self.model_name} ready on {device}")
 
     @staticmethod
-    def _load_pipeline(path: Path, device: str) -> Any:
+    def _load_pipeline(path: Path, device: str, props: dict[str, Any] | None = None) -> Any:
         import openvino_genai
 
-        return openvino_genai.LLMPipeline(str(path), device)
+        return openvino_genai.LLMPipeline(str(path), device, **(props or {}))
+
+    def _count_tokens(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).input_ids.data[0])
 
     def _special_ids(self, tokens: tuple[str, ...]) -> set[int]:
         ids: set[int] = set()
@@ -152,12 +198,28 @@ class OpenVinoBackend(Backend):
             config.top_p = 0.95
         else:
             config.do_sample = False
+        prompt = request.prompt
+        if self.device == "NPU":
+            assert self.template is not None
+            prompt = fit_prompt(request, self.template, self._count_tokens, self.config.max_prompt_len)
+        else:
+            config.logprobs = 1  # the router reads the mean log-probability to spot weak answers
         try:
-            self._pipeline.generate(request.prompt, config, _Streamer(self._tokenizer, gen, self._stop_ids))
+            result = self._pipeline.generate([prompt], config, _Streamer(self._tokenizer, gen, self._stop_ids))
         except Exception as exc:
             gen.finish(BackendError(f"OpenVINO generation failed: {exc}"))
             return
+        gen.stats.mean_logprob = mean_logprob(result) if self.device != "NPU" else None
         gen.finish()
+
+
+def mean_logprob(result: Any) -> float | None:
+    """The mean log-probability per generated token of a DecodedResults, or None."""
+    try:
+        n = result.perf_metrics.get_num_generated_tokens()
+        return float(result.scores[0]) / n if n else None
+    except (AttributeError, IndexError, TypeError):
+        return None
 
 
 def _streamer_base() -> type:

@@ -1,0 +1,133 @@
+"""Benchmark of the router on a typing replay: share escalated, added latency, fallback time.
+
+Both backends configured: OpenVINO in process (the NPU path; the CPU on machines without an NPU) and
+the fake Ollama of tests/fake_ollama.py (the same local model behind Ollama's HTTP protocol), so the
+"GPU" numbers measure routing and protocol overhead, not a GPU. Run: make bench-backends.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+
+from fake_ollama import FakeProcess  # noqa: E402
+from ghostwright import config as configuration  # noqa: E402
+from ghostwright.completion import complete  # noqa: E402
+from ghostwright.documents import Document  # noqa: E402
+from ghostwright.router import GPU, NPU, make_backend  # noqa: E402
+
+FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "examples/shapes.py"]
+
+
+def replay_points(text: str, every: int) -> list[tuple[str, int]]:
+    """(document, cursor) pairs as the file is typed top to bottom: a request where typing pauses
+    (after a word or a delimiter, every `every`-th one) and at each new line's indentation."""
+    points = []
+    lines = text.split("\n")
+    pause = 0
+    for i, line in enumerate(lines):
+        before = "\n".join(lines[:i]) + ("\n" if i else "")
+        after = "\n" + "\n".join(lines[i + 1:])
+        indent = len(line) - len(line.lstrip())
+        if line.strip():
+            points.append((before + line[:indent] + after, len(before) + indent))  # a fresh line: a block
+        for m in re.finditer(r"\w+|[^\w\s]", line[indent:]):
+            pause += 1
+            if pause % every == 0:
+                end = indent + m.end()
+                points.append((before + line[:end] + after, len(before) + end))
+    return points
+
+
+async def timed(doc: Document, offset: int, cfg, backend) -> dict:
+    t0 = time.monotonic()
+    first: list[float] = []
+    result = await complete(doc, offset, cfg, backend, lambda _t: first.append(time.monotonic()) if not first else None)
+    stats = result.stats
+    return {"ms": (time.monotonic() - t0) * 1000, "first_ms": (first[0] - t0) * 1000 if first else None,
+            "backend": stats.backend if stats else "", "text": result.text}
+
+
+def pct(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
+
+
+def summary(xs: list[float]) -> str:
+    return (f"n={len(xs)} median {statistics.median(xs):.0f} ms, p90 {pct(xs, 0.9):.0f} ms"
+            if xs else "n=0")
+
+
+async def main(every: int, weak: float) -> dict:
+    fake = FakeProcess().start()
+    try:
+        cfg, _, problems = configuration.load({
+            "completion": {"maxTokens": 32},
+            "ollama": {"model": "qwen2.5-coder:7b", "host": fake.url, "connectTimeoutS": 0.5},
+            "router": {"minMeanLogprob": weak, "retryMinS": 600},
+        }, path=Path("/nonexistent"))
+        assert not problems, problems
+        router = make_backend(cfg)
+        told: list[tuple[float, str]] = []
+        router.notify = lambda m: told.append((time.monotonic(), m))
+        await router.load(lambda _m: None)
+
+        # 1. The typing replay with both backends up.
+        runs = []
+        for path in FILES:
+            for text, offset in replay_points(path.read_text(encoding="utf-8"), every):
+                doc = Document(uri=path.as_uri(), text=text, language_id="python")
+                runs.append(await timed(doc, offset, cfg, router))
+        routes = dict(router.routes)
+        served = len([r for r in runs if r["backend"]])
+        by_backend = {b: [r["ms"] for r in runs if r["backend"] == b] for b in ("openvino", "ollama")}
+        escalated = sum(n for k, n in routes.items() if k.startswith(f"{GPU}:"))
+        weak_escalations = sum(n for k, n in routes.items() if k in (f"{GPU}:weak", f"{GPU}:empty"))
+        # What a weak escalation adds: the NPU's attempt is thrown away; its time is the added latency.
+        npu_attempt_ms = statistics.median(by_backend["openvino"]) if by_backend["openvino"] else float("nan")
+
+        # 2. Ollama disappears mid-answer: the time until the user has the NPU's answer instead.
+        block_doc = Document(uri="file:///bench/block.py", text="def fib(n):\n    \n", language_id="python")
+        fake.control(once=[{"die_after_tokens": 3}])
+        t0 = time.monotonic()
+        died = await timed(block_doc, len("def fib(n):\n    "), cfg, router)
+        fallback_mid_ms = (time.monotonic() - t0) * 1000
+        fake.wait_dead()
+        # 3. And the requests after it: routed straight to the NPU, no retries per keystroke.
+        after = [await timed(block_doc, len("def fib(n):\n    "), cfg, router) for _ in range(3)]
+        npu_block_ms = statistics.median([a["ms"] for a in after])
+
+        report = {
+            "requests": len(runs), "served": served, "routes": routes,
+            "escalated_share": escalated / max(1, len(runs)),
+            "weak_or_empty_escalations": weak_escalations,
+            "latency_openvino": summary(by_backend["openvino"]),
+            "latency_ollama_fake": summary(by_backend["ollama"]),
+            "weak_escalation_added_ms_median": npu_attempt_ms if weak_escalations else None,
+            "fallback_mid_answer_ms": fallback_mid_ms, "fallback_answer_backend": died["backend"],
+            "npu_block_after_fallback_ms_median": npu_block_ms,
+            "fallback_extra_ms": fallback_mid_ms - npu_block_ms,
+            "messages": len(told), "message": told[0][1] if told else None,
+        }
+        await router.close()
+        return report
+    finally:
+        fake.kill()
+
+
+if __name__ == "__main__":
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--every", type=int, default=4, help="request at every N-th typing pause")
+    ap.add_argument("--min-mean-logprob", type=float, default=-1.5, help="router.minMeanLogprob")
+    args = ap.parse_args()
+    out = asyncio.run(main(args.every, args.min_mean_logprob))
+    print(json.dumps(out, indent=2))
