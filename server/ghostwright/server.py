@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration
+from ghostwright import __version__, config as configuration, telemetry
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import complete
 from ghostwright.documents import DocumentStore
@@ -192,6 +192,7 @@ def create_server() -> GhostwrightServer:
     def initialized(ls: GhostwrightServer, _params: lsp.InitializedParams) -> None:
         for problem in getattr(ls, "_startup_problems", []):
             ls.tell(problem)
+        log.info("OpenVINO telemetry: %s", telemetry.decline_on_disk())
         ls.start_loading()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
