@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration, telemetry
+from ghostwright import __version__, config as configuration, provenance, telemetry
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import complete
 from ghostwright.documents import DocumentStore
@@ -39,6 +39,7 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready = asyncio.Event()
         self.backend_error: str | None = None
         self._load_task: asyncio.Task | None = None
+        self.vetting: provenance.Vetting | None = None
         self._progress_serial = 0
 
     @property
@@ -55,12 +56,14 @@ class GhostwrightServer(LanguageServer):
             self._load_task.cancel()
         self.backend_ready.clear()
         self.backend_error = None
+        self.vetting = None
         self.backend = make_backend(self.config)
         self._load_task = asyncio.create_task(self._load(self.backend))
 
     async def _load(self, backend: Backend) -> None:
         progress = await self._begin_progress("Loading model")
         try:
+            await self._vet(backend)
             await backend.load(lambda msg: self._report_progress(progress, msg))
         except BackendError as exc:
             self.backend_error = str(exc)
@@ -72,6 +75,18 @@ class GhostwrightServer(LanguageServer):
         finally:
             self._end_progress(progress, self.backend_error or f"{backend.model_name} on {backend.device}")
             self.backend_ready.set()
+
+    async def _vet(self, backend: Backend) -> None:
+        """Format, licence and changed files: said once per load; a denied licence stops it."""
+        self.vetting = vetting = await asyncio.to_thread(provenance.vet_backend, backend, self.config.licence)
+        if vetting is None:
+            return
+        if vetting.action == "deny":
+            raise BackendError(vetting.message)
+        kind = lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info
+        self.tell(vetting.message, kind)
+        for line in vetting.changed:
+            self.tell(line)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.client_capabilities.window
@@ -169,6 +184,7 @@ class GhostwrightServer(LanguageServer):
             "backendReady": self.backend_ready.is_set() and not self.backend_error,
             "backendError": self.backend_error,
             "backends": [self.backend.describe()] if self.backend else [],
+            "provenance": self.vetting.to_wire() if self.vetting else None,
             "config": configuration.to_wire(self.config),
         }
 
