@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-soak clean
 
 install: $(DEPS) $(MODEL)
 
@@ -37,6 +37,10 @@ test: install
 
 bench: install
 	@echo "no benchmarks yet"
+
+# 2,000 completion requests with random cancellations: RSS growth after warm-up, leaks, stuck requests.
+bench-soak: install
+	$(BIN)/python bench/soak.py --requests 2000
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

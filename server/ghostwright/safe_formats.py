@@ -89,6 +89,13 @@ def check_file(path: Path) -> str:
             raise UnsafeFormatError(f"{path}: unreadable safetensors header ({exc})") from None
         return "safetensors"
     if kind == "gguf":
+        from ghostwright import gguf_meta
+
+        try:
+            gguf_meta.check_layout(path)
+        except (gguf_meta.GGUFError, OSError) as exc:
+            raise UnsafeFormatError(f"{path} is a damaged GGUF file ({exc}); OpenVINO would crash on it, "
+                                    "so it is not loaded: download or convert it again") from None
         return "gguf"
     if kind == "xml" and path.suffix == ".xml":
         return "openvino-ir-xml"

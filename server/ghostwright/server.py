@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -210,6 +211,10 @@ class GhostwrightServer(LanguageServer):
             "backendError": self.backend_error,
             "backends": [self.backend.describe()] if self.backend else [],
             "provenance": self.vetting.to_wire() if self.vetting else None,
+            # For leak checks: requests still running, live asyncio tasks and threads.
+            "inFlight": len(self.scheduler._newest),
+            "tasks": len(asyncio.all_tasks()),
+            "threads": threading.active_count(),
             "config": configuration.to_wire(self.config),
         }
 

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from ghostwright import model_store, safe_formats
+from ghostwright import guards, model_store, safe_formats
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ghostwright.config import OpenVinoConfig
 from ghostwright.prompts import Template, detect_template
@@ -57,6 +57,12 @@ def resolve_model(configured: str) -> Path:
     if not path.exists():
         raise BackendError(f"openvino.model {path} does not exist")
     raise BackendError(f"openvino.model {path} is neither a .gguf file nor an OpenVINO IR folder")
+
+
+def _weights_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.glob("openvino_*.bin"))
 
 
 def _explain_unloadable(path: Path) -> None:
@@ -116,6 +122,13 @@ class OpenVinoBackend(Backend):
 
     async def load(self, report: Callable[[str], None]) -> None:
         path = resolve_model(self.config.model)
+        try:  # right before OpenVINO: it crashes, rather than raises, on a damaged GGUF
+            await asyncio.to_thread(safe_formats.check_model, path)
+        except safe_formats.UnsafeFormatError as exc:
+            raise BackendError(str(exc)) from None
+        shortfall = guards.memory_shortfall(_weights_bytes(path))
+        if shortfall:
+            raise BackendError(f"{shortfall} ({path})")
         devices = await asyncio.to_thread(available_devices)
         device, why = resolve_device(self.config.device, devices)
         if device == "NPU" and path.suffix == ".gguf":
