@@ -178,9 +178,11 @@ class LspTraffic(RuleBasedStateMachine):
             "textDocument": {"uri": uri, "version": 1},
             "contentChanges": [{"range": {"start": start, "end": {"line": 0, "character": 0}}, "text": "X"}]})
 
-    @rule(uri=st.sampled_from(URIS), pos=st.tuples(st.integers(-2, 50), st.integers(-2, 200)),
+    @precondition(lambda self: self.docs)
+    @rule(data=st.data(), pos=st.tuples(st.integers(-2, 50), st.integers(-2, 200)),
           cancel=st.booleans(), automatic=st.booleans())
-    def complete(self, uri, pos, cancel, automatic):
+    def complete(self, data, pos, cancel, automatic):
+        uri = data.draw(st.sampled_from(sorted(self.docs) + URIS[:1]))  # mostly open documents
         self.tried['complete'] += 1
         params = {"textDocument": {"uri": uri}, "position": {"line": pos[0], "character": pos[1]},
                   "context": {"triggerKind": 2 if automatic else 1}}
@@ -195,6 +197,7 @@ class LspTraffic(RuleBasedStateMachine):
         else:
             assert isinstance(reply["result"]["items"], list)
 
+    @precondition(lambda self: self.docs)
     @rule(uri=st.sampled_from(URIS))
     def close(self, uri):
         self.tried['close'] += 1
@@ -232,7 +235,7 @@ class LspTraffic(RuleBasedStateMachine):
 def test_hostile_lsp_traffic_never_loses_the_server_or_a_document(fuzz_server):
     loop, server = fuzz_server
     LspTraffic.loop, LspTraffic.server = loop, server
-    examples = int(os.environ.get("GHOSTWRIGHT_FUZZ_EXAMPLES", "30"))
+    examples = int(os.environ.get("GHOSTWRIGHT_FUZZ_EXAMPLES", "50"))
     run_state_machine_as_test(LspTraffic, settings=settings(
         max_examples=examples, stateful_step_count=15, deadline=None, suppress_health_check=list(HealthCheck)))
     status = loop.run(server.request("ghostwright/status", {}))["result"]
