@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import random
+import os
 import resource
 import sys
 from pathlib import Path
@@ -18,6 +18,8 @@ from rawlsp import RawServer
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 
 EMBEDDED = model_store.default_model_path()
+POOL = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default size
+THREAD_BOUND = 1 + 2 * POOL + 1  # main, two pools, the OpenVINO generation worker
 CODE = "def add(a, b):\n    return "
 
 
@@ -123,6 +125,8 @@ async def test_a_burst_of_cancelled_and_superseded_requests_leaves_nothing_behin
     assert report["cancelled"] > 0 and report["superseded"] > 0 and report["completed"] > 0
     end, warm = report["end"], report["warm"]
     assert end["inFlight"] == 0
-    assert end["threads"] <= warm["threads"]
+    # Python threads are pools that grow lazily to a fixed size (pygls' reader pool, asyncio's
+    # default executor, the one generation worker): more than that would be a leak.
+    assert end["threads"] <= THREAD_BOUND
     assert end["tasks"] <= warm["tasks"]
     assert report["final_items"], "the model still answers after the burst"
