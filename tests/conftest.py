@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import os
 import sys
+import tempfile
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,33 @@ from ghostwright import model_store
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
+AUDIT_DIR = Path(__file__).resolve().parent / "audit"
+AUDIT_ENV = "GHOSTWRIGHT_NET_AUDIT"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Run this process and every Python process it starts under the network audit hook."""
+    if not os.environ.get(AUDIT_ENV):
+        fd, log = tempfile.mkstemp(prefix="ghostwright-net-audit-", suffix=".log")
+        os.close(fd)
+        os.environ[AUDIT_ENV] = log
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        [str(AUDIT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    if getattr(sys.modules.get("sitecustomize"), "ENV", None) != AUDIT_ENV:  # not installed at start-up
+        spec = importlib.util.spec_from_file_location("ghostwright_net_audit", AUDIT_DIR / "sitecustomize.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # installs the hook: the environment variable is set
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any process tried to reach a non-loopback address."""
+    try:
+        attempts = Path(os.environ[AUDIT_ENV]).read_text()
+    except (KeyError, OSError):
+        return
+    if attempts.strip():
+        sys.stderr.write("\nNETWORK AUDIT: non-loopback network use during the tests:\n" + attempts)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 @pytest.fixture
 def embedded_model() -> None:
@@ -86,7 +116,8 @@ async def session(
 ):
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "ghostwright", "serve"],
-        server_env=env,
+        # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
+        server_env={**os.environ, **env} if env else None,
     )
     client = await config.start()
     s = Session(client)

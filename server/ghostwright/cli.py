@@ -84,6 +84,13 @@ def _models(args: argparse.Namespace) -> int:
         return 0
     if args.action == "verify":
         return 0 if model_store.verify() else 1
+    if args.action == "record":
+        if not args.name or not Path(args.name).exists():
+            print("ghostwright: models record needs the path of a model file or folder", file=sys.stderr)
+            return 2
+        model_store.record_in_manifest(Path(args.name).expanduser().resolve())
+        print(f"recorded the sha256 of {args.name}")
+        return 0
     manifest = model_store.load_manifest()
     found = False
     for m in model_store.list_local():
@@ -108,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
     p.add_argument("--json", action="store_true", help="print the final item as JSON")
     p = sub.add_parser("models", help="list, pull or verify local models")
-    p.add_argument("action", nargs="?", choices=["list", "pull", "verify"], default="list")
-    p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)})")
+    p.add_argument("action", nargs="?", choices=["list", "pull", "verify", "record"], default="list")
+    p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)}), or path to record")
     p.add_argument("--force", action="store_true", help="reinstall even when present")
     sub.add_parser("doctor", help="what ghostwright would run, on what, and why")
     args = parser.parse_args(argv)

@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from ghostwright import cleanup, context
+from ghostwright import cleanup, context, guards
 from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats, Replace
 from ghostwright.config import Config
 from ghostwright.documents import Document
@@ -39,7 +39,7 @@ async def complete(
     if ctx is None:
         return Completion("", offset)
     assert backend.template is not None
-    prompt = backend.template.render(ctx.prefix, ctx.suffix)
+    prompt = guards.scrub(backend.template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
     stops = backend.template.stop_tokens
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
                                 prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)

@@ -84,6 +84,8 @@ class CompletionConfig:
     max_tokens: int = _range(64, 1, 1024)
     temperature: float = _range(0.0, 0.0, 2.0)  # 0 is greedy
     debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
+    # A bigger document gets no completion (and one message): its prompt would be cut anyway.
+    max_document_bytes: int = _range(2 * 1024 * 1024, 1024, 1 << 30)
 
 
 @dataclass
@@ -93,15 +95,27 @@ class ContextConfig:
 
 
 @dataclass
+class LicenceConfig:
+    """What to do with a model by the class of its licence: allow, warn (load, say so) or deny."""
+
+    permissive: str = _choice("allow", "allow", "warn", "deny")
+    restricted: str = _choice("warn", "allow", "warn", "deny")  # use-restricted: DeepSeek, Llama, Gemma, OpenRAIL…
+    unknown: str = _choice("warn", "allow", "warn", "deny")
+
+
+@dataclass
 class Config:
     # The everyday backend; the router escalates from it to Ollama (or an OpenAI-style server).
     backend: str = _choice("openvino", "openvino", "ollama", "openai")
+    # Backend addresses must be loopback unless this is true (network.check_address).
+    allow_remote: bool = False
     openvino: OpenVinoConfig = field(default_factory=OpenVinoConfig)
     ollama: OllamaConfig = field(default_factory=OllamaConfig)
     openai: OpenAIConfig = field(default_factory=OpenAIConfig)
     router: RouterConfig = field(default_factory=RouterConfig)
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
+    licence: LicenceConfig = field(default_factory=LicenceConfig)
 
 
 def snake(name: str) -> str:

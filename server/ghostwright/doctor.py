@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ghostwright import __version__, config as configuration, model_store, paths
+from ghostwright import __version__, config as configuration, model_store, network, paths, provenance, safe_formats, telemetry
 
 
 def run() -> int:
@@ -17,6 +17,13 @@ def run() -> int:
         ok = False
         print(f"  ! {problem}")
     print(f"backend: {cfg.backend}")
+    print("network:")
+    for line in network.describe(cfg):
+        ok = ok and not line.startswith("!")
+        print(f"  {line}")
+    print("telemetry: " + telemetry.decline_on_disk())
+    for line in telemetry.status():
+        print(f"  {line}")
 
     from ghostwright.backends.base import BackendError
     from ghostwright.backends import openvino as ovb
@@ -44,9 +51,24 @@ def run() -> int:
         info = model_store.read_model_info(path if path.is_dir() else path.parent)
         print(f"  model: {name} at {path}")
         print(f"  prompt template: {template.name}" + ("" if template.has_fim else " (no fill-in-the-middle)"))
-        print(f"  licence: {info.get('license', 'unknown')}")
+        vetting = provenance.vet(path, cfg.licence)
+        lic = vetting.licence
+        print(f"  licence: {lic.name} ({lic.klass}{': ' + lic.why if lic.why and lic.why != lic.name.lower() else ''})"
+              f", from {lic.source}")
+        print(f"  licence policy: licence.{lic.klass} = {vetting.action}")
+        if vetting.action == "deny":
+            ok = False
+            print("  ! the server will refuse to load this model")
+        for note in vetting.notes:
+            print(f"  note: {note}")
+        for line in vetting.changed:
+            ok = False
+            print(f"  ! {line}")
         if info.get("source"):
             print(f"  source: {info['source']}")
+    except safe_formats.UnsafeFormatError as exc:
+        ok = False
+        print(f"  ! {exc}")
     except BackendError as exc:
         ok = False
         print(f"  ! {exc}")

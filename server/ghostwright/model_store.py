@@ -212,6 +212,44 @@ def record_in_manifest(model: Path) -> None:
     os.replace(tmp, path)
 
 
+def check_files(model: Path) -> list[str]:
+    """Files of `model` that changed since they were recorded; unseen files are recorded now.
+
+    Size and mtime first; a file is hashed only when one of them moved. A file whose hash still
+    matches gets its new mtime recorded, so the next check is cheap again.
+    """
+    manifest = load_manifest()
+    changed: list[str] = []
+    dirty = False
+    for f in model_files(model):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        entry = manifest.get(str(f))
+        if entry and entry.get("size") == st.st_size and entry.get("mtime") == st.st_mtime:
+            continue
+        digest = sha256_file(f)
+        if entry and entry.get("sha256") != digest:
+            changed.append(f"{f} changed since it was recorded (sha256 {entry.get('sha256', '?')[:12]}… "
+                           f"is now {digest[:12]}…); if you replaced it on purpose, run "
+                           f"`ghostwright models record {model}` to record the new file")
+            continue  # keep the old record: the warning repeats until the user looks
+        manifest[str(f)] = {"sha256": digest, "size": st.st_size, "mtime": st.st_mtime}
+        dirty = True
+    if dirty:
+        _write_manifest(manifest)
+    return changed
+
+
+def _write_manifest(manifest: dict) -> None:
+    path = _manifest_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
+
+
 def verify(log: Callable[[str], None] = print) -> bool:
     """Re-hash every file in the manifest; True when all match."""
     manifest = load_manifest()

@@ -39,11 +39,11 @@ def build(name: str, cfg: Config) -> Backend:
     if name == "ollama":
         from ghostwright.backends.ollama import OllamaBackend
 
-        return OllamaBackend(cfg.ollama)
+        return OllamaBackend(cfg.ollama, cfg.allow_remote)
     if name == "openai":
         from ghostwright.backends.openai import OpenAIBackend
 
-        return OpenAIBackend(cfg.openai)
+        return OpenAIBackend(cfg.openai, cfg.allow_remote)
     from ghostwright.backends.openvino import OpenVinoBackend
 
     return OpenVinoBackend(cfg.openvino)

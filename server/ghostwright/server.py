@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from typing import Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration
+from ghostwright import __version__, config as configuration, guards, provenance, telemetry, wire
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import complete
 from ghostwright.documents import DocumentStore
@@ -30,7 +31,7 @@ def make_backend(cfg: configuration.Config) -> Backend:
 
 class GhostwrightServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("ghostwright", __version__)
+        super().__init__("ghostwright", __version__, protocol_cls=wire.Protocol)
         self.config = configuration.Config()
         self.base_config = self.config
         self.documents = DocumentStore()
@@ -39,7 +40,9 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready = asyncio.Event()
         self.backend_error: str | None = None
         self._load_task: asyncio.Task | None = None
+        self.vetting: provenance.Vetting | None = None
         self._progress_serial = 0
+        self._told = guards.OncePer()
 
     @property
     def encoding(self) -> str:
@@ -49,12 +52,23 @@ class GhostwrightServer(LanguageServer):
         log.warning(message)
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"ghostwright: {message}"))
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """A handler or the wire failed: log every time, show the editor each kind once."""
+        if isinstance(error, ValueError) and type(error).__name__ == "JSONDecodeError":
+            log.warning("ignored a message that is not JSON: %s", error)
+            return
+        log.error("%s: %s", getattr(source, "__name__", source), error, exc_info=error)
+        if self._told.first(("error", getattr(source, "__name__", str(source)), type(error).__name__)):
+            self.tell(f"internal error ({type(error).__name__}: {error}); the server goes on, "
+                      "see its log for details", lsp.MessageType.Error)
+
     # --- the model: loaded in the background, so initialize never waits for it ---
     def start_loading(self) -> None:
         if self._load_task is not None and not self._load_task.done():
             self._load_task.cancel()
         self.backend_ready.clear()
         self.backend_error = None
+        self.vetting = None
         self.backend = make_backend(self.config)
         self.backend.notify = self.tell
         self._load_task = asyncio.create_task(self._load(self.backend))
@@ -62,6 +76,7 @@ class GhostwrightServer(LanguageServer):
     async def _load(self, backend: Backend) -> None:
         progress = await self._begin_progress("Loading model")
         try:
+            await self._vet(backend)
             await backend.load(lambda msg: self._report_progress(progress, msg))
         except BackendError as exc:
             self.backend_error = str(exc)
@@ -73,6 +88,18 @@ class GhostwrightServer(LanguageServer):
         finally:
             self._end_progress(progress, self.backend_error or f"{backend.model_name} on {backend.device}")
             self.backend_ready.set()
+
+    async def _vet(self, backend: Backend) -> None:
+        """Format, licence and changed files: said once per load; a denied licence stops it."""
+        self.vetting = vetting = await asyncio.to_thread(provenance.vet_backend, backend, self.config.licence)
+        if vetting is None:
+            return
+        if vetting.action == "deny":
+            raise BackendError(vetting.message)
+        kind = lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info
+        self.tell(vetting.message, kind)
+        for line in vetting.changed:
+            self.tell(line)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.client_capabilities.window
@@ -107,12 +134,26 @@ class GhostwrightServer(LanguageServer):
         doc = self.documents.get(uri)
         if doc is None:
             return empty
+        size = guards.over_limit(doc.text, self.config.completion.max_document_bytes)
+        if size is not None:
+            if self._told.first(("size", uri)):
+                self.tell(f"{uri} is {size / 1e6:.1f} MB, over completion.maxDocumentBytes "
+                          f"({self.config.completion.max_document_bytes / 1e6:.1f} MB): no completions for it",
+                          lsp.MessageType.Info)
+            return empty
         ticket = self.scheduler.enter(uri)
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
         work = asyncio.create_task(self._complete(uri, params.position, invoked))
         ticket.task = work
         try:
             return await work
+        except BackendError as exc:
+            # The model failed on this request (mid-stream, out of memory…): say so once, answer empty.
+            if self._told.first(("backend", str(exc)[:200])):
+                self.tell(f"{exc}; the server goes on", lsp.MessageType.Error)
+            else:
+                log.warning("%s", exc)
+            return empty
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if ticket.superseded and task is not None and not task.cancelling():
@@ -171,6 +212,11 @@ class GhostwrightServer(LanguageServer):
             "backendReady": self.backend_ready.is_set() and not self.backend_error,
             "backendError": self.backend_error,
             "backends": [self.backend.describe()] if self.backend else [],
+            "provenance": self.vetting.to_wire() if self.vetting else None,
+            # For leak checks: requests still running, live asyncio tasks and threads.
+            "inFlight": len(self.scheduler._newest),
+            "tasks": len(asyncio.all_tasks()),
+            "threads": threading.active_count(),
             "config": configuration.to_wire(self.config),
         }
 
@@ -194,6 +240,7 @@ def create_server() -> GhostwrightServer:
     def initialized(ls: GhostwrightServer, _params: lsp.InitializedParams) -> None:
         for problem in getattr(ls, "_startup_problems", []):
             ls.tell(problem)
+        log.info("OpenVINO telemetry: %s", telemetry.decline_on_disk())
         ls.start_loading()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -214,11 +261,16 @@ def create_server() -> GhostwrightServer:
                                  change.text, ls.encoding)
             else:
                 doc.apply_change(None, None, change.text, ls.encoding)
+        if params.text_document.version <= doc.version:
+            # Edits arrive in order on stdio, so they are applied all the same; only the label is odd.
+            log.warning("didChange for %s carries version %d after %d", doc.uri, params.text_document.version,
+                        doc.version)
         doc.version = params.text_document.version
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
+        ls._told.forget(("size", params.text_document.uri))
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
@@ -245,4 +297,4 @@ def create_server() -> GhostwrightServer:
 
 
 def serve() -> None:
-    create_server().start_io()
+    wire.start_io(create_server())

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import httpx
 import ollama
 
+from ghostwright import network
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
 from ghostwright.config import OllamaConfig
 from ghostwright.prompts import detect_template
@@ -73,9 +74,10 @@ _ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
 class OllamaBackend(Backend):
     name = "ollama"
 
-    def __init__(self, config: OllamaConfig) -> None:
+    def __init__(self, config: OllamaConfig, allow_remote: bool = False) -> None:
         super().__init__()
         self.config = config
+        self.allow_remote = allow_remote
         self.host = resolve_host(config.host)
         self.model_name = config.model
         self.device = "GPU (Ollama)"
@@ -101,6 +103,7 @@ class OllamaBackend(Backend):
     async def load(self, report: Callable[[str], None]) -> None:
         if not self.config.model:
             raise BackendError("ollama.model is not set: name a model from `ollama list`")
+        network.require(self.host, self.allow_remote)
         try:
             show = await self.client.show(self.config.model)
         except _ERRORS as exc:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 
 import httpx
 
+from ghostwright import network
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
 from ghostwright.config import OpenAIConfig
 from ghostwright.prompts import detect_template
@@ -45,9 +46,10 @@ def _error_text(body: bytes, status: int) -> str:
 class OpenAIBackend(Backend):
     name = "openai"
 
-    def __init__(self, config: OpenAIConfig) -> None:
+    def __init__(self, config: OpenAIConfig, allow_remote: bool = False) -> None:
         super().__init__()
         self.config = config
+        self.allow_remote = allow_remote
         self.base_url = config.base_url.rstrip("/")
         self.model_name = config.model
         self.device = "server"
@@ -63,6 +65,7 @@ class OpenAIBackend(Backend):
     async def load(self, report: Callable[[str], None]) -> None:
         if not self.base_url or not self.config.model:
             raise BackendError("openai.baseUrl and openai.model must both be set")
+        network.require(self.base_url, self.allow_remote)
         if self.key_missing:
             self.notify(f"openai.apiKeyEnv names ${self.config.api_key_env}, which is not set: "
                         "requests go without a key")

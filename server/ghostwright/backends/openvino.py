@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from ghostwright import model_store, paths
+from ghostwright import guards, model_store, paths, safe_formats
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ghostwright.config import OpenVinoConfig
 from ghostwright.prompts import Template, detect_template
@@ -47,13 +47,36 @@ def resolve_model(configured: str) -> Path:
     path = Path(configured).expanduser()
     if path.is_dir():
         if not (path / "openvino_model.xml").is_file():
+            _explain_unloadable(path)
             raise BackendError(f"openvino.model {path} is a folder without openvino_model.xml")
         return path
     if path.is_file() and path.suffix == ".gguf":
         return path
+    if path.is_file():
+        _explain_unloadable(path)
     if not path.exists():
         raise BackendError(f"openvino.model {path} does not exist")
     raise BackendError(f"openvino.model {path} is neither a .gguf file nor an OpenVINO IR folder")
+
+
+def _weights_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(f.stat().st_size for f in path.glob("openvino_*.bin"))
+
+
+def _explain_unloadable(path: Path) -> None:
+    """Raise the clearest BackendError for a model OpenVINO GenAI cannot load as it is."""
+    try:
+        notes = safe_formats.check_model(path)
+    except safe_formats.UnsafeFormatError as exc:
+        raise BackendError(str(exc)) from None
+    if path.suffix == ".safetensors" or (path.is_dir() and any(path.glob("*.safetensors"))):
+        raise BackendError(
+            f"openvino.model {path} is safetensors: OpenVINO GenAI needs an IR made from it, once: "
+            "`optimum-cli export openvino --model <folder> --weight-format int4 --sym <out>`")
+    if notes:
+        raise BackendError(f"openvino.model {path}: " + "; ".join(notes))
 
 
 def model_identity(path: Path) -> tuple[str, Template]:
@@ -135,8 +158,19 @@ class OpenVinoBackend(Backend):
         # One worker: generate() must never run twice at once on one pipeline.
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ov-generate")
 
+    def local_model(self) -> Path:
+        """The file or folder this backend will load (provenance vets it first)."""
+        return resolve_model(self.config.model)
+
     async def load(self, report: Callable[[str], None]) -> None:
         path = resolve_model(self.config.model)
+        try:  # right before OpenVINO: it crashes, rather than raises, on a damaged GGUF
+            await asyncio.to_thread(safe_formats.check_model, path)
+        except safe_formats.UnsafeFormatError as exc:
+            raise BackendError(str(exc)) from None
+        shortfall = guards.memory_shortfall(_weights_bytes(path))
+        if shortfall:
+            raise BackendError(f"{shortfall} ({path})")
         devices = await asyncio.to_thread(available_devices)
         device, why = resolve_device(self.config.device, devices)
         if device == "NPU" and path.suffix == ".gguf":

@@ -1,0 +1,131 @@
+"""Messages the server cannot use: answered with a JSON-RPC error or dropped with one log line.
+
+pygls drops a request whose params do not validate without answering it (the editor would
+wait forever), drops a message with invalid UTF-8 whole (so every later incremental edit lands
+on the wrong text), and pops up "Error in server" for each. Here a request always gets an
+answer, invalid UTF-8 is replaced by U+FFFD (the edit still lands), and the rest is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from typing import Any
+
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
+from lsprotocol import types
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+log = logging.getLogger(__name__)
+
+
+class Unreadable:
+    """A JSON-RPC message whose params do not fit its method's schema."""
+
+    jsonrpc = "2.0"
+
+    def __init__(self, data: dict, error: BaseException) -> None:
+        self.id = data.get("id")
+        self.method = data.get("method")
+        self.is_request = "id" in data and "method" in data
+        self.reason = _reason(error.__cause__ or error)[:300]
+
+
+def _reason(exc: BaseException) -> str:
+    """Where and why params failed to validate, from cattrs' nested exception groups."""
+    leaves: list[str] = []
+
+    def walk(e: BaseException) -> None:
+        subs = getattr(e, "exceptions", None)
+        if subs:
+            for sub in subs:
+                walk(sub)
+        else:
+            leaves.append(" ".join(str(e).split()))
+
+    walk(exc)
+    try:
+        from cattrs import transform_error
+
+        where = "; ".join(transform_error(exc))
+    except Exception:  # older cattrs or a plain exception: the leaves say enough
+        where = ""
+    return f"{where}: {'; '.join(leaves)}" if where else "; ".join(leaves)
+
+
+class Protocol(LanguageServerProtocol):
+    # The documents are ours (documents.DocumentStore). pygls' own copy is skipped: besides the
+    # double work, its position codec writes `character = len - 1` into the client's params for a
+    # position past the end of a line, so our handler would see a different edit than was sent.
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams):
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            return Unreadable(data, exc)
+
+    def handle_message(self, message: Any) -> None:
+        if not isinstance(message, Unreadable):
+            super().handle_message(message)
+            return
+        if message.is_request:
+            log.warning("answered %s (id %r) with InvalidParams: %s", message.method, message.id, message.reason)
+            error = JsonRpcInvalidParams(message=f"invalid params for {message.method}: {message.reason}")
+            self._send_response(message.id, None, error.to_response_error())
+        else:
+            log.warning("ignored %s: its params do not validate: %s", message.method, message.reason)
+
+
+class RepairingReader:
+    """Stdin for the pygls loop, with each body made valid UTF-8 (bad bytes become U+FFFD)."""
+
+    def __init__(self, inner: StdinAsyncReader) -> None:
+        self._inner = inner
+
+    def readline(self):
+        return self._inner.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        body = await self._inner.readexactly(n)
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.warning("a message held invalid UTF-8 (%s); read it with U+FFFD in place of the bad bytes",
+                        exc.reason)
+            return body.decode("utf-8", "replace").encode("utf-8")
+        return body
+
+
+def start_io(server: LanguageServer) -> None:
+    """pygls' stdio loop, with the repairing reader."""
+    server._stop_event = threading.Event()
+    reader = RepairingReader(StdinAsyncReader(sys.stdin.buffer, server.thread_pool))
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    try:
+        asyncio.run(run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol,
+                              logger=log, error_handler=server._report_server_error))
+    except BrokenPipeError:
+        log.error("the connection to the editor is lost; shutting down")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.shutdown()
