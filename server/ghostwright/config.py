@@ -33,6 +33,9 @@ class CompletionConfig:
     max_tokens: int = _range(64, 1, 1024)
     temperature: float = _range(0.0, 0.0, 2.0)  # 0 is greedy
     debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
+    # The prompt template; "" detects it from the model's metadata and name.
+    template: str = _choice("", "", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder",
+                            "codellama", "codestral", "codegemma", "plain")
 
 
 @dataclass

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from typing import Any
+
+from ghostwright import syntax
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -54,6 +57,10 @@ class Document:
     text: str
     version: int = 0
     language_id: str = ""
+    # The incremental syntax tree (syntax.SyntaxTree), or None for languages without a grammar.
+    syntax: Any = field(default=None, repr=False)
+    # Where the last prompt window started (windows.Anchor), so the next one can start there too.
+    window_anchor: Any = field(default=None, repr=False)
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property
@@ -98,6 +105,8 @@ class Document:
         """
         if start is None or end is None:
             old_len = len(self.text)
+            if self.syntax is not None:
+                self.syntax.replace(new_text)
             self.text = new_text
             self._line_starts = None
             return 0, old_len, len(new_text)
@@ -105,7 +114,10 @@ class Document:
         b = self.offset_at(*end, encoding)
         if b < a:
             a, b = b, a
-        self.text = self.text[:a] + new_text + self.text[b:]
+        if self.syntax is not None:
+            self.text = self.syntax.edit(self.text, a, b, new_text)
+        else:
+            self.text = self.text[:a] + new_text + self.text[b:]
         self._line_starts = None
         return a, b, a + len(new_text)
 
@@ -118,6 +130,7 @@ class DocumentStore:
 
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
         doc = Document(uri=uri, text=text, version=version, language_id=language_id)
+        doc.syntax = syntax.tree_for(syntax.language_of(language_id, uri), text)
         self._docs[uri] = doc
         return doc
 
