@@ -95,8 +95,10 @@ def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
     if in_string:
         return "single"
     pattern = opener(language)
+    # Only closers to the right count as an empty rest after a brace or on a blank line
+    # (electric pairs); between ( and ) the cursor is mid-expression.
     rest_blank = not line_suffix.strip() or (not line_suffix.strip(")]}\"' \t;,") and
-                                             bool(pattern.search(line_prefix)))
+                                             (line_prefix.rstrip().endswith("{") or not line_prefix.strip()))
     if not rest_blank:
         return "single"
     if language == "emacs-lisp":
