@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-quality clean
 
 install: $(DEPS) $(MODEL)
 
@@ -33,7 +33,12 @@ test: install
 	$(BIN)/python -m pytest
 
 bench: install
-	@echo "no benchmarks yet"
+	$(BIN)/python -m ghostwright.bench.parse --write docs/benchmarks.md
+
+# HumanEval infilling, ghostwright vs llm-ls's strategy on the same model. LIMIT=N for a quick run.
+bench-quality: install
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

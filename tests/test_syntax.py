@@ -49,6 +49,7 @@ def test_random_edits_leave_the_same_tree_as_a_fresh_parse(language):
         start, end = doc.position_at(a, "utf-16"), doc.position_at(b, "utf-16")
         doc.apply_change(start, end, new, "utf-16")
         fresh = SyntaxTree(language, doc.text)
+        assert doc.line_starts == [0] + [i + 1 for i, ch in enumerate(doc.text) if ch == "\n"]
         assert _shape(doc.syntax.tree.root_node) == _shape(fresh.tree.root_node)
 
 

@@ -118,8 +118,24 @@ class Document:
             self.text = self.syntax.edit(self.text, a, b, new_text)
         else:
             self.text = self.text[:a] + new_text + self.text[b:]
-        self._line_starts = None
+        self._shift_line_starts(a, b, new_text)
         return a, b, a + len(new_text)
+
+    def _shift_line_starts(self, a: int, b: int, new_text: str) -> None:
+        """Update the line index for one change instead of rescanning the document (keystrokes
+        into large files)."""
+        starts = self._line_starts
+        if starts is None:
+            return
+        first = bisect.bisect_right(starts, a)  # line starts up to `a` are unchanged
+        last = bisect.bisect_right(starts, b)
+        delta = len(new_text) - (b - a)
+        inserted = []
+        i = new_text.find("\n")
+        while i != -1:
+            inserted.append(a + i + 1)
+            i = new_text.find("\n", i + 1)
+        starts[first:] = inserted + [s + delta for s in starts[last:]]
 
 
 class DocumentStore:

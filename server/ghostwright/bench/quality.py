@@ -242,7 +242,6 @@ def render(scores: dict, max_tokens: int, options: dict) -> str:
 
 def write_section(path: Path, table: str) -> None:
     """Replace the Quality section of docs/benchmarks.md with the latest run."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     head = "## Quality (HumanEval infilling)"
     body = (f"{head}\n\n`make bench-quality` (`python -m ghostwright.bench.quality --limit N`). "
             "Each task masks one line (single-line) or 2–8 consecutive lines (multi-line) of a "
@@ -255,6 +254,12 @@ def write_section(path: Path, table: str) -> None:
             "FIM prompt, no clean-up; single-line tasks cut at the first newline, multi-line tasks "
             "keep the text up to the model's end token or the token limit.\n\n"
             f"{table}\n")
+    replace_section(path, head, body)
+
+
+def replace_section(path: Path, head: str, body: str) -> None:
+    """Put `body` in place of the `head` section of a Markdown page (or append it)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
     if head in text:
         start = text.index(head)
         nxt = text.find("\n## ", start + len(head))
