@@ -126,6 +126,12 @@ def test_the_reparse_accepts_a_completion_that_fixes_the_hole():
     assert cleanup.best_syntax_cut("x += 1\n        print(x)", ctx) == "x += 1\n        print(x)"
 
 
+def test_a_completion_that_breaks_the_syntax_at_every_cut_is_dropped():
+    ctx = ctx_of("func Max(a, b int) int {\n\t█\n}\n", "go")
+    assert cleanup.best_syntax_cut("return a if a > b else b", ctx) == ""
+    assert cleanup.best_syntax_cut("return max(a, b)", ctx) == "return max(a, b)"
+
+
 def test_completions_that_only_repeat_nearby_lines_are_dropped():
     ctx = ctx_of("def f(x):\n    y = x + 1\n    █\n    return y\n")
     assert cleanup.drop_repetition("y = x + 1", ctx) == ""

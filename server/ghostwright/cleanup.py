@@ -185,20 +185,20 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
 
 def best_syntax_cut(text: str, ctx: Context) -> str:
     """Reparse prefix + completion + suffix; keep the longest cut (at line ends) that adds no
-    syntax error to what the window had without it."""
-    if not ctx.multiline or "\n" not in text or syntax.grammar(ctx.language) is None:
+    syntax error to what the window had without it — nothing, when every cut adds one."""
+    if not text or syntax.grammar(ctx.language) is None:
         return text
     base = syntax.parse_text(ctx.language, ctx.prefix + ctx.suffix)
     if base is None:
         return text
     allowed = syntax.error_count(base)
-    cuts = [i for i, ch in enumerate(text) if ch == "\n"][::-1]
+    cuts = [i for i, ch in enumerate(text) if ch == "\n"][::-1] if ctx.multiline else []
     for end in [len(text)] + cuts:
         candidate = text[:end].rstrip()
         tree = syntax.parse_text(ctx.language, ctx.prefix + candidate + ctx.suffix)
         if tree is not None and syntax.error_count(tree) <= allowed:
             return candidate
-    return text
+    return ""
 
 
 def drop_repetition(text: str, ctx: Context) -> str:
