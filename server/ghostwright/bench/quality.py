@@ -170,7 +170,8 @@ async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float]:
     return (items[0].insert_text if items else ""), elapsed
 
 
-async def run(limit: int | None, max_tokens: int, options: dict, out: Path | None) -> dict:
+async def run(limit: int | None, max_tokens: int, options: dict, out: Path | None,
+              systems: tuple[str, ...] = ("ghostwright", "baseline")) -> dict:
     from lsprotocol import types as lsp
     from pytest_lsp import ClientServerConfig
 
@@ -180,7 +181,8 @@ async def run(limit: int | None, max_tokens: int, options: dict, out: Path | Non
     tasks = make_tasks(limit)
     print(f"{len(tasks)} tasks; loading the model for the baseline and starting the server", flush=True)
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
-    await backend.load(lambda _m: None)
+    if "baseline" in systems:
+        await backend.load(lambda _m: None)
     init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens}, "openvino": {"device": "CPU"}}
     for section, values in options.items():
         init.setdefault(section, {}).update(values)
@@ -201,7 +203,7 @@ async def run(limit: int | None, max_tokens: int, options: dict, out: Path | Non
     scores = {(who, kind): Score() for who in ("ghostwright", "baseline") for kind in ("single", "multi")}
     try:
         for n, task in enumerate(tasks):
-            for who in ("ghostwright", "baseline"):
+            for who in systems:
                 if who == "ghostwright":
                     text, elapsed = await run_ghostwright(client, task, n)
                 else:
@@ -276,13 +278,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prefix-tokens", type=int, default=None, help="override context.maxPrefixTokens")
     parser.add_argument("--suffix-tokens", type=int, default=None, help="override context.maxSuffixTokens")
     parser.add_argument("--write", type=Path, default=None, help="update this benchmarks page")
+    parser.add_argument("--only", choices=("ghostwright", "baseline"), default=None,
+                        help="run one side only (for tuning; not for the published table)")
     args = parser.parse_args(argv)
     options: dict = {}
     if args.prefix_tokens:
         options.setdefault("context", {})["maxPrefixTokens"] = args.prefix_tokens
     if args.suffix_tokens is not None:
         options.setdefault("context", {})["maxSuffixTokens"] = args.suffix_tokens
-    asyncio.run(run(args.limit, args.max_tokens, options, args.write))
+    systems = (args.only,) if args.only else ("ghostwright", "baseline")
+    asyncio.run(run(args.limit, args.max_tokens, options, args.write if not args.only else None, systems))
 
 
 if __name__ == "__main__":
