@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 
@@ -9,6 +10,8 @@ from ghostwright import lisp, stops as language_stops, windows
 from ghostwright.config import ContextConfig
 from ghostwright.documents import Document
 from ghostwright.syntax import SyntaxTree, language_of
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Context", "build", "language_of", "mode"]
 
@@ -149,9 +152,14 @@ def build(doc: Document, offset: int, config: ContextConfig,
     multiline = kind == "multi"
 
     anchor = getattr(doc, "window_anchor", None)
-    window, anchor = windows.build_windows(
-        text, offset, tree, language, config.max_prefix_tokens, config.max_suffix_tokens,
-        count_tokens, anchor)
+    try:
+        window, anchor = windows.build_windows(
+            text, offset, tree, language, config.max_prefix_tokens, config.max_suffix_tokens,
+            count_tokens, anchor)
+    except Exception:  # a surprise in the tree costs the syntax-aware cut, not the completion
+        log.exception("syntax-aware windows failed at %s:%d; using whole lines", doc.uri, offset)
+        window, anchor = windows.build_windows(
+            text, offset, None, "", config.max_prefix_tokens, config.max_suffix_tokens, count_tokens)
     try:
         doc.window_anchor = anchor  # kept on the document so the next request starts from it
     except AttributeError:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from ghostwright import syntax
+
+log = logging.getLogger(__name__)
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -106,7 +109,11 @@ class Document:
         if start is None or end is None:
             old_len = len(self.text)
             if self.syntax is not None:
-                self.syntax.replace(new_text)
+                try:
+                    self.syntax.replace(new_text)
+                except Exception:
+                    log.exception("syntax tree reparse failed; %s continues without a tree", self.uri)
+                    self.syntax = None
             self.text = new_text
             self._line_starts = None
             return 0, old_len, len(new_text)
@@ -115,8 +122,12 @@ class Document:
         if b < a:
             a, b = b, a
         if self.syntax is not None:
-            self.text = self.syntax.edit(self.text, a, b, new_text)
-        else:
+            try:
+                self.text = self.syntax.edit(self.text, a, b, new_text)
+            except Exception:  # the tree is a help; the text must stay in sync whatever happens
+                log.exception("syntax tree edit failed; %s continues without a tree", self.uri)
+                self.syntax = None
+        if self.syntax is None:
             self.text = self.text[:a] + new_text + self.text[b:]
         self._shift_line_starts(a, b, new_text)
         return a, b, a + len(new_text)
