@@ -114,8 +114,8 @@ def _scan(text: str, comment: str | None, stack: list[str], lisp_mode: bool) -> 
             nl = text.find("\n", i)
             i = n if nl == -1 else nl
             continue
-        if lisp_mode and ch == "?":
-            i += 3 if i + 1 < n and text[i + 1] == "\\" else 2
+        if lisp_mode and ch == "?" and lisp.starts_char_literal(text, i):
+            i = lisp.skip_char_literal(text, i)
             continue
         if ch == '"' or (not lisp_mode and ch in "'`" and _is_quote(text, i)):
             quote = ch

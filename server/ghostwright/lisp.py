@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 OPEN, CLOSE = "([", ")]"
 
@@ -15,10 +15,6 @@ class Reading:
     unmatched_close: int = 0  # closers with no opener (the text closes more than it opened)
     in_string: bool = False
     in_comment: bool = False
-    # Offsets where a top-level form starts (depth 0 → 1), in reading order.
-    toplevel: list[int] = field(default_factory=list)
-    # For each offset where the depth returned to 0 after a top-level form, its end.
-    toplevel_ends: list[int] = field(default_factory=list)
 
 
 def read(text: str, start_depth: int = 0, in_string: bool = False) -> Reading:
@@ -44,29 +40,38 @@ def read(text: str, start_depth: int = 0, in_string: bool = False) -> Reading:
             continue
         if ch == '"':
             r.in_string = True
-        elif ch == "?":
-            # A character literal: ?a ?\( ?\\ ?\C-x. The character after it is not syntax.
-            if i + 1 < n and text[i + 1] == "\\":
-                i += 3
-                # ?\C-x and ?\M-x carry a further character.
-                while i + 1 < n and text[i - 1] in "CMSHsA" and text[i] == "-":
-                    i += 2
-                continue
-            i += 2
+        elif ch == "?" and starts_char_literal(text, i):
+            i = skip_char_literal(text, i)
             continue
         elif ch == "\\":
             i += 2  # an escaped character in a symbol name, e.g. foo\(bar
             continue
         elif ch in OPEN:
-            if r.depth == 0:
-                r.toplevel.append(i)
             r.depth += 1
         elif ch in CLOSE:
             if r.depth == 0:
                 r.unmatched_close += 1
             else:
                 r.depth -= 1
-                if r.depth == 0:
-                    r.toplevel_ends.append(i + 1)
         i += 1
     return r
+
+
+def starts_char_literal(text: str, i: int) -> bool:
+    """A ? that begins a character literal, not one inside a symbol name such as foo?."""
+    return i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "-_*+/<>=!$%&:")
+
+
+def skip_char_literal(text: str, i: int) -> int:
+    """The offset after the character literal that starts at text[i] == "?": ?a ?\\( ?\\C-x ?\\M-\\("""
+    i += 1
+    n = len(text)
+    while i < n and text[i] == "\\":
+        if text[i + 1:i + 2] in ("C", "M", "S", "H", "s", "A") and text[i + 2:i + 3] == "-":
+            i += 3  # a modifier: the character follows
+            continue
+        if text[i + 1:i + 2] == "^":
+            i += 2
+            continue
+        return i + 2
+    return i + 1

@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ghostwright import lisp
 from ghostwright.syntax import SyntaxTree
 
 TokenCounter = Callable[[str], int]
@@ -232,8 +231,3 @@ def build_windows(
     prefix, start, anchor = prefix_window(text, offset, tree, language, max_prefix, count, anchor, before)
     suffix = suffix_window(text, offset, max_suffix, count, after)
     return Window(prefix, suffix, start, offset + len(suffix)), anchor
-
-
-def lisp_depth(prefix: str) -> int:
-    """Parens left open by a Lisp prefix (used by mode and clean-up)."""
-    return lisp.read(prefix).depth
