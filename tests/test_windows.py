@@ -253,3 +253,12 @@ def test_the_char_fallback_counts_when_no_tokenizer_is_given():
     doc, offset = open_doc(PY_FILE, "python")
     ctx = context.build(doc, offset, ContextConfig(50, 16))
     assert len(ctx.prefix) <= 50 * windows.CHARS_PER_TOKEN + 1
+
+
+def test_a_statement_too_big_to_take_whole_gives_whole_lines_instead():
+    rows = "".join(f"    {i}: 'value number {i}',\n" for i in range(400))
+    text = "TABLE = {\n" + rows + "    █\n}\n"
+    doc, offset = open_doc(text, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 60, 10, words)
+    assert 30 <= words(window.prefix) <= 60
+    assert window.prefix.startswith("    ") and doc.text[window.start - 1] == "\n"

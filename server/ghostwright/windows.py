@@ -102,6 +102,19 @@ def _boundaries(text: str, offset: int, tree: SyntaxTree | None, language: str) 
     return sorted(before), sorted(after)
 
 
+def _line_starts_between(text: str, lo: int, hi: int) -> list[int]:
+    """Line starts in [lo, hi), ascending."""
+    out = []
+    pos = text.find("\n", lo - 1) + 1 if lo > 0 else 0
+    while pos < hi:
+        out.append(pos)
+        nl = text.find("\n", pos)
+        if nl == -1:
+            break
+        pos = nl + 1
+    return out
+
+
 def _largest_fit(candidates: list[int], fits: Callable[[int], bool]) -> int:
     """Index of the first candidate that fits, given that fitting is monotone (later ones fit)."""
     lo, hi = 0, len(candidates) - 1
@@ -176,6 +189,15 @@ def prefix_window(
     target = int(budget * FILL)
     i = _largest_fit(candidates, lambda b: count(text[b:offset]) <= target)
     start = candidates[i]
+    if start > floor and count(text[start:offset]) < target // 2:
+        # The statement above is too big to take whole (a long literal, a broken region):
+        # better whole lines of it than a nearly empty window.
+        lines = _line_starts_between(text, floor, start)
+        if lines:
+            j = _largest_fit(lines + [start], lambda b: count(text[b:offset]) <= target)
+            start = (lines + [start])[j]
+            candidates = sorted(set(candidates) | set(lines))
+            i = candidates.index(start)
     if start > 0:
         # Room left for the definition headers and imports: shrink the body until they fit.
         while i < len(candidates) - 1 and count(_assemble(text, offset, start, tree, budget, count)) > target:

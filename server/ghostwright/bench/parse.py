@@ -95,9 +95,11 @@ def main(argv: list[str] | None = None) -> None:
                     f"{p95:.2f} | {t[-1]:.2f} |")
     table = "\n".join(rows)
     head = "## Parse cost (one keystroke, 5,000-line file)"
-    body = (f"{head}\n\n`make bench` (`python -m ghostwright.bench.parse`): a character typed into a "
-            f"function body, applied to the document and its tree as an edit, then reparsed from "
-            f"the old tree; target under {TARGET_MS:g} ms. CPU time of the thread (the machine is shared). Run "
+    body = (f"{head}\n\n`make bench` (`python -m ghostwright.bench.parse`): a statement typed, one "
+            f"character at a time, into a new line of a function body at a dozen places across the file; "
+            f"each keystroke applied to the document and its tree as an edit, then reparsed from "
+            f"the old tree. Target under {TARGET_MS:g} ms. Figures are the thread's CPU time, "
+            f"because the machine is shared with other jobs. Run "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()}.\n\n{table}\n")
     print(body)
     if args.write:
