@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 from ghostwright.syntax import SyntaxTree
@@ -27,6 +28,35 @@ _HEADER_GAP = "\n"
 
 def char_tokens(text: str) -> int:
     return int(len(text) / CHARS_PER_TOKEN + 0.999)
+
+
+class LineTokens:
+    """Counts with the model's tokenizer one line at a time and remembers each line's count, so
+    the next request on the same file tokenizes only the lines that changed. A sum over lines
+    can only overcount a joint tokenization (a merge across a newline is lost), never under."""
+
+    def __init__(self, count: TokenCounter, size: int = 50_000) -> None:
+        self._count = count
+        self._size = size
+        self._cache: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        total = 0
+        cache = self._cache
+        for line in text.splitlines(keepends=True):
+            n = cache.get(line)
+            if n is None:
+                if len(cache) >= self._size:
+                    cache.clear()
+                n = cache[line] = self._count(line)
+            total += n
+        return total
+
+
+@lru_cache(maxsize=8)
+def line_tokens(count: TokenCounter) -> LineTokens:
+    """One remembering counter per tokenizer (per backend)."""
+    return LineTokens(count)
 
 
 @dataclass
@@ -248,7 +278,7 @@ def build_windows(
     count: TokenCounter | None = None,
     anchor: Anchor | None = None,
 ) -> tuple[Window, Anchor]:
-    count = count or char_tokens
+    count = line_tokens(count) if count is not None else char_tokens
     before, after = _boundaries(text, offset, tree, language)
     prefix, start, anchor = prefix_window(text, offset, tree, language, max_prefix, count, anchor, before)
     suffix = suffix_window(text, offset, max_suffix, count, after)
