@@ -265,7 +265,7 @@ def replace_section(path: Path, head: str, body: str) -> None:
     if head in text:
         start = text.index(head)
         nxt = text.find("\n## ", start + len(head))
-        text = text[:start] + body + (text[nxt + 1:] if nxt != -1 else "")
+        text = text[:start] + body + ("\n" + text[nxt + 1:] if nxt != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body
     path.write_text(text, encoding="utf-8")
