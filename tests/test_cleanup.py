@@ -132,11 +132,17 @@ def test_a_completion_that_breaks_the_syntax_at_every_cut_is_dropped():
     assert cleanup.best_syntax_cut("return max(a, b)", ctx) == "return max(a, b)"
 
 
-def test_completions_that_only_repeat_nearby_lines_are_dropped():
+def test_completions_that_only_repeat_the_adjacent_lines_are_dropped():
     ctx = ctx_of("def f(x):\n    y = x + 1\n    █\n    return y\n")
     assert cleanup.drop_repetition("y = x + 1", ctx) == ""
     assert cleanup.drop_repetition("return y", ctx) == ""
     assert cleanup.drop_repetition("z = y * 2", ctx) == "z = y * 2"
+
+
+def test_a_common_line_further_away_may_recur():
+    ctx = ctx_of("def f(xs):\n    if not xs:\n        return False\n    for x in xs:\n        if x < 0:\n"
+                 "            █\n    return True\n")
+    assert cleanup.drop_repetition("return False", ctx) == "return False"
 
 
 def test_the_whole_chain_on_a_real_model_answer():

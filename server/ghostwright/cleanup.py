@@ -10,7 +10,7 @@ from ghostwright.stops import LINE_COMMENT
 
 OPENERS, CLOSERS = "([{", ")]}"
 PAIR = dict(zip(CLOSERS, OPENERS))
-# Non-blank lines above and below the cursor that a completion must not merely repeat.
+# Non-blank lines below the cursor that the completion is compared with.
 NEARBY_LINES = 8
 
 
@@ -202,15 +202,18 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
 
 
 def drop_repetition(text: str, ctx: Context) -> str:
-    """A completion whose every line is already right above or below the cursor adds nothing."""
-    lines = [l.strip() for l in text.split("\n") if l.strip()]
-    if not lines:
+    """A completion that only repeats the lines right above or right below the cursor adds
+    nothing (a common small-model failure). Lines further away may well recur: `return False`."""
+    if not text.strip():
         return text
-    above = [l.strip() for l in ctx.prefix.split("\n")[:-1] if l.strip()][-NEARBY_LINES:]
-    below = [l.strip() for l in ctx.suffix.split("\n")[1:] if l.strip()][:NEARBY_LINES]
-    nearby = set(above) | set(below)
-    first = (ctx.line_prefix + text.split("\n")[0]).strip() or lines[0]
-    if all(l in nearby for l in [first] + lines[1:]) and len(lines[0]) > 2:
+    lines = text.split("\n")
+    mine = [(ctx.line_prefix + lines[0]).strip()] + [l.strip() for l in lines[1:]]
+    mine = [l for l in mine if l]
+    if len(mine[0]) <= 2:
+        return text  # a lone closer is not a repetition
+    above = [l.strip() for l in ctx.prefix.split("\n")[:-1] if l.strip()]
+    below = [l.strip() for l in ctx.suffix.split("\n")[1:] if l.strip()]
+    if above[-len(mine):] == mine or below[: len(mine)] == mine:
         return ""
     return text
 
