@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-backends bench-soak clean emacs-deps
+.PHONY: install run test bench bench-quality bench-backends bench-soak clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -42,7 +42,12 @@ emacs-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(EMACS_DEBS); }
 
 bench: install
-	@echo "no benchmarks yet"
+	$(BIN)/python -m ghostwright.bench.parse --write docs/benchmarks.md
+
+# HumanEval infilling, ghostwright vs llm-ls's strategy on the same model. LIMIT=N for a quick run.
+bench-quality: install
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
 
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
 bench-backends: install

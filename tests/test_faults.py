@@ -15,7 +15,7 @@ from conftest import FAST, requires_model, session
 from ghostwright import model_store
 from rawlsp import RawServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
 
 EMBEDDED = model_store.default_model_path()
 POOL = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default size

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ghostwright import lisp, syntax
 from ghostwright.context import Context
+from ghostwright.stops import LINE_COMMENT
+
+OPENERS, CLOSERS = "([{", ")]}"
+PAIR = dict(zip(CLOSERS, OPENERS))
+# Non-blank lines below the cursor that the completion is compared with.
+NEARBY_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -13,9 +20,18 @@ class Cleaned:
     done: bool  # nothing the model adds from here on can be shown: stop generating
 
 
-def cut_at_stops(raw: str, stops: tuple[str, ...]) -> tuple[str, bool]:
-    cut = min((i for i in (raw.find(s) for s in stops if s) if i != -1), default=-1)
+def cut_at_stops(raw: str, stops: tuple[str, ...], skip_leading: bool = False) -> tuple[str, bool]:
+    """Cut at the first stop; with `skip_leading`, stops in the leading blank lines do not count."""
+    origin = len(raw) - len(raw.lstrip()) if skip_leading else 0
+    cut = min((i for i in (raw.find(s, origin) for s in stops if s) if i != -1), default=-1)
     return (raw, False) if cut == -1 else (raw[:cut], True)
+
+
+def strip_repeated_indent(text: str, ctx: Context) -> str:
+    """The cursor already sits after the indentation: do not insert it twice."""
+    if ctx.line_prefix and not ctx.line_prefix.strip():
+        return text.lstrip(" \t") if text[:1] in " \t" else text
+    return text
 
 
 def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
@@ -26,43 +42,195 @@ def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
     return (text, False) if nl == -1 else (text[:nl], True)
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
 def cut_at_dedent(text: str, ctx: Context) -> tuple[str, bool]:
     """Stop before the first line that leaves the block the cursor is in."""
     if not ctx.multiline:
         return text, False
     lines = text.split("\n")
     for i, line in enumerate(lines[1:], start=1):
-        if line.strip() and len(line) - len(line.lstrip(" \t")) < ctx.block_indent:
+        if line.strip() and _indent(line) < ctx.block_indent:
             return "\n".join(lines[:i]), True
     return text, False
 
 
+def cut_after_blank_dedent(text: str, ctx: Context) -> tuple[str, bool]:
+    """A blank line followed by a line less indented than where the completion began: the model
+    finished this part and went on to the next; keep only this part."""
+    if not ctx.multiline:
+        return text, False
+    lines = text.split("\n")
+    first = len(ctx.line_prefix) if not ctx.line_prefix.strip() else _indent(ctx.line_prefix)
+    for i in range(2, len(lines)):
+        if not lines[i - 1].strip() and lines[i].strip() and _indent(lines[i]) < first:
+            return "\n".join(lines[: i - 1]), True
+    return text, False
+
+
 def drop_suffix_overlap(text: str, ctx: Context) -> str:
-    """Drop the tail of the completion that the text right of the cursor already has."""
+    """Drop the tail of the completion that the text after the cursor already has: closers on
+    this line, and whole lines that follow the cursor line."""
     rest = ctx.line_suffix.strip()
     if rest and not ctx.multiline:
         for k in range(min(len(rest), len(text)), 0, -1):
             if text.endswith(rest[:k]) and text[: len(text) - k].strip():
-                return text[: len(text) - k]
-    if ctx.multiline:
-        following = [l for l in ctx.suffix.split("\n")[1:] if l.strip()][:1]
-        lines = text.split("\n")
-        if following and len(lines) > 1 and lines[-1].strip() == following[0].strip():
-            return "\n".join(lines[:-1])
+                return text[: len(text) - k].rstrip() if rest[:k].strip() else text[: len(text) - k]
+        return text
+    lines = text.split("\n")
+    following = [l.strip() for l in ctx.suffix.split("\n")[1:] if l.strip()][:NEARBY_LINES]
+    if not following or len(lines) < 2:
+        return text
+    # The completion has reached the code below the cursor: cut where it starts repeating it.
+    for i in range(1, len(lines)):
+        run = [l.strip() for l in lines[i:] if l.strip()]
+        if lines[i].strip() == following[0] and run == following[: len(run)]:
+            return "\n".join(lines[:i]).rstrip()
     return text
 
 
-def strip_repeated_indent(text: str, ctx: Context) -> str:
-    """The cursor already sits after the indentation: do not insert it twice."""
-    if ctx.line_prefix and not ctx.line_prefix.strip():
-        return text.lstrip(" \t") if text[:1] in " \t" else text
+def trim_trailing_whitespace(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
+
+
+def _scan(text: str, comment: str | None, stack: list[str], lisp_mode: bool) -> list[tuple[int, str]]:
+    """Bracket events (offset, char) outside strings and comments; updates nothing itself."""
+    events = []
+    i, n = 0, len(text)
+    quote = ""
+    while i < n:
+        ch = text[i]
+        if quote:
+            if ch == "\\":
+                i += 2
+                continue
+            if ch == quote or (ch == "\n" and quote != '"' and not lisp_mode):
+                quote = ""
+            i += 1
+            continue
+        if comment and text.startswith(comment, i):
+            nl = text.find("\n", i)
+            i = n if nl == -1 else nl
+            continue
+        if lisp_mode and ch == "?" and lisp.starts_char_literal(text, i):
+            i = lisp.skip_char_literal(text, i)
+            continue
+        if ch == '"' or (not lisp_mode and ch in "'`" and _is_quote(text, i)):
+            quote = ch
+        elif ch in OPENERS or ch in CLOSERS:
+            events.append((i, ch))
+        i += 1
+    return events
+
+
+def _is_quote(text: str, i: int) -> bool:
+    """A ' or ` that opens a string, not an apostrophe inside a word or a Rust lifetime ('a)."""
+    if text[i] == "`":
+        return True
+    if i and text[i - 1].isalnum():
+        return False
+    lifetime = text[i + 1:i + 2].isalpha() and text[i + 2:i + 3] not in ("'", "")
+    return not lifetime or text[i - 1:i] not in ("&", "<", " ", ",")
+
+
+def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
+    """Never close more than the prefix left open (less what the suffix closes), and in the final
+    text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
+    lisp_mode = ctx.language == "emacs-lisp"
+    comment = LINE_COMMENT.get(ctx.language)
+    if lisp_mode:
+        head = ctx.prefix[ctx.prefix.rfind("\n(") + 1:] if "\n(" in ctx.prefix else ctx.prefix
+        prefix_open = lisp.read(head).depth
+    else:
+        stack: list[str] = []
+        for _, ch in _scan(ctx.prefix, comment, stack, False):
+            if ch in OPENERS:
+                stack.append(ch)
+            elif stack and stack[-1] == PAIR[ch]:
+                stack.pop()
+        prefix_open = len(stack)
+    suffix_closes = 0
+    depth = 0
+    for _, ch in _scan(ctx.suffix, comment, [], lisp_mode):
+        if ch in OPENERS:
+            depth += 1
+        elif depth:
+            depth -= 1
+        else:
+            suffix_closes += 1
+    allowed = max(0, prefix_open - suffix_closes)
+    own: list[str] = []
+    closed_outer = 0
+    last_balanced = 0
+    for i, ch in _scan(text, comment, [], lisp_mode):
+        if ch in OPENERS:
+            if not own:
+                last_balanced = i
+            own.append(ch)
+        elif own:
+            own.pop()
+            if not own:
+                last_balanced = i + 1
+        else:
+            closed_outer += 1
+            if closed_outer > allowed:
+                return text[:i].rstrip(), True
+            last_balanced = i + 1
+    if final and own and ctx.multiline:
+        return text[:last_balanced].rstrip(), False
+    return text, False
+
+
+def best_syntax_cut(text: str, ctx: Context) -> str:
+    """Reparse prefix + completion + suffix; keep the longest cut (at line ends) that adds no
+    syntax error to what the window had without it — nothing, when every cut adds one."""
+    if not text or syntax.grammar(ctx.language) is None:
+        return text
+    base = syntax.parse_text(ctx.language, ctx.prefix + ctx.suffix)
+    if base is None:
+        return text
+    allowed = syntax.error_count(base)
+    cuts = [i for i, ch in enumerate(text) if ch == "\n"][::-1] if ctx.multiline else []
+    for end in [len(text)] + cuts:
+        candidate = text[:end].rstrip()
+        tree = syntax.parse_text(ctx.language, ctx.prefix + candidate + ctx.suffix)
+        if tree is not None and syntax.error_count(tree) <= allowed:
+            return candidate
+    return ""
+
+
+def drop_repetition(text: str, ctx: Context) -> str:
+    """A completion that only repeats the lines right above or right below the cursor adds
+    nothing (a common small-model failure). Lines further away may well recur: `return False`."""
+    if not text.strip():
+        return text
+    lines = text.split("\n")
+    mine = [(ctx.line_prefix + lines[0]).strip()] + [l.strip() for l in lines[1:]]
+    mine = [l for l in mine if l]
+    if len(mine[0]) <= 2:
+        return text  # a lone closer is not a repetition
+    above = [l.strip() for l in ctx.prefix.split("\n")[:-1] if l.strip()]
+    below = [l.strip() for l in ctx.suffix.split("\n")[1:] if l.strip()]
+    if above[-len(mine):] == mine or below[: len(mine)] == mine:
+        return ""
     return text
 
 
-def clean(raw: str, ctx: Context, stops: tuple[str, ...]) -> Cleaned:
+def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) -> Cleaned:
+    """Model text → editor text. `final` adds the steps that judge a finished completion
+    (own brackets closed, the reparse); partials get every other step."""
     text, done = cut_at_stops(raw, stops)
+    text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
     text = strip_repeated_indent(text, ctx)
     text, single_done = cut_single_line(text, ctx)
     text, dedent_done = cut_at_dedent(text, ctx)
-    text = drop_suffix_overlap(text.rstrip(), ctx)
-    return Cleaned(text, done or single_done or dedent_done)
+    text, blank_done = cut_after_blank_dedent(text, ctx)
+    text = trim_trailing_whitespace(text)
+    text = drop_suffix_overlap(text, ctx)
+    text, bracket_done = balance_brackets(text, ctx, final)
+    if final:
+        text = best_syntax_cut(text, ctx)
+    text = drop_repetition(text, ctx)
+    return Cleaned(text, done or lang_done or single_done or dedent_done or blank_done or bracket_done)

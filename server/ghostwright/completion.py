@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from ghostwright import cleanup, context, guards
+from ghostwright import cleanup, context, guards, prompts
 from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats, Replace
 from ghostwright.config import Config
 from ghostwright.documents import Document
@@ -35,12 +35,13 @@ async def complete(
 
     Cancelling the awaiting task cancels the backend's generation at its next token.
     """
-    ctx = context.build(doc, offset, config.context)
+    ctx = context.build(doc, offset, config.context, backend.count_tokens)
     if ctx is None:
         return Completion("", offset)
-    assert backend.template is not None
-    prompt = guards.scrub(backend.template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
-    stops = backend.template.stop_tokens
+    template = prompts.TEMPLATES.get(config.completion.template) or backend.template
+    assert template is not None
+    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
+    stops = template.stop_tokens
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
                                 prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
     gen = backend.start(request)
@@ -49,7 +50,7 @@ async def complete(
     try:
         async for delta in gen:
             raw = str(delta) if isinstance(delta, Replace) else raw + delta
-            cleaned = cleanup.clean(raw, ctx, stops)
+            cleaned = cleanup.clean(raw, ctx, stops, final=False)
             if cleaned.text != shown and cleaned.text and on_partial is not None:
                 shown = cleaned.text
                 result = on_partial(shown)

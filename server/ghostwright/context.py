@@ -1,37 +1,34 @@
-"""What the model sees around the cursor: the windows, the language, and the completion mode."""
+"""What the model sees around the cursor: the windows, the language, the completion mode and stops."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlparse
 
+from ghostwright import lisp, stops as language_stops, windows
 from ghostwright.config import ContextConfig
 from ghostwright.documents import Document
+from ghostwright.syntax import SyntaxTree, language_of
 
-# Rough model tokens per character of source code, until windows are cut in real tokens.
-CHARS_PER_TOKEN = 3.5
+log = logging.getLogger(__name__)
 
-_EXTENSIONS = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".jsx": "javascript", ".ts": "typescript", ".tsx": "typescriptreact", ".go": "go", ".rs": "rust",
-    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".java": "java",
-    ".lua": "lua", ".sh": "shellscript", ".bash": "shellscript", ".rb": "ruby", ".json": "json",
-    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".el": "emacs-lisp",
-}
-_ALIASES = {"shell": "shellscript", "sh": "shellscript", "bash": "shellscript", "elisp": "emacs-lisp",
-            "emacs-lisp": "emacs-lisp", "js": "javascript", "ts": "typescript", "c++": "cpp", "golang": "go"}
-_BLOCK_OPENER = re.compile(r"(:|\{|\(|\[|=>|\bdo|\bthen)\s*$")
+__all__ = ["Context", "build", "language_of", "mode"]
+
+_WORD = re.compile(r"\w")
 _CLOSERS = set(")]}\"'`;,: \t")
-
-
-def language_of(language_id: str, uri: str) -> str:
-    if language_id:
-        lowered = language_id.lower()
-        return _ALIASES.get(lowered, lowered)
-    path = PurePosixPath(unquote(urlparse(uri).path))
-    return _EXTENSIONS.get(path.suffix.lower(), "")
+_BRACES = r"[{(\[]\s*$|=>\s*$"
+# What ends a line that opens a block whose body comes on the next lines, per language.
+_OPENERS: dict[str, re.Pattern] = {
+    "python": re.compile(r":\s*(#.*)?$|[(\[{]\s*$"),
+    "lua": re.compile(r"(\bthen|\bdo|\belse|\brepeat|\bfunction\b[^()]*\([^()]*\))\s*$|[{(]\s*$"),
+    "ruby": re.compile(r"(\bdo(\s*\|[^|]*\|)?|\bthen|\belse|\bbegin)\s*$|^\s*(def|class|module|if|unless|"
+                       r"while|until|case)\b.*$|[{(\[]\s*$"),
+    "shellscript": re.compile(r"(\bthen|\bdo|\belse)\s*$|[{(]\s*$"),
+    "yaml": re.compile(r":\s*$|-\s*$"),
+}
+_GENERIC_OPENER = re.compile(r"(:|\{|\(|\[|=>|\bdo|\bthen)\s*$")
+_STRINGY = re.compile(r"string|comment|heredoc|template|char")
 
 
 @dataclass(frozen=True)
@@ -44,58 +41,150 @@ class Context:
     line_suffix: str  # the cursor line, right of the cursor
     block_indent: int  # columns a completion's continuation lines must keep to stay in scope
     offset: int  # the cursor, in code points
+    stops: tuple[str, ...] = ()  # the language's stop sequences for this position
+    in_string: bool = False  # the cursor is inside a string or comment
 
 
 def _indent_width(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
-def build(doc: Document, offset: int, config: ContextConfig) -> Context | None:
+def opener(language: str) -> re.Pattern:
+    if language in _OPENERS:
+        return _OPENERS[language]
+    if language in ("json", "toml"):
+        return re.compile(r"[{\[]\s*$")
+    return _GENERIC_OPENER
+
+
+def in_string_or_comment(text: str, offset: int, tree: SyntaxTree | None, language: str) -> bool:
+    if language == "emacs-lisp":
+        line_start = text.rfind("\n", 0, offset) + 1
+        top = max(text.rfind("\n(", 0, offset) + 1, 0)
+        r = lisp.read(text[min(top, line_start):offset])
+        return r.in_string or r.in_comment
+    if tree is None:
+        return False
+    for node in tree.ancestors(offset)[:4]:
+        start, end = tree.to_offset(node.start_byte), tree.to_offset(node.end_byte)
+        if _STRINGY.search(node.type) and start < offset < end:
+            return True
+        if "comment" in node.type and start < offset <= end:
+            return True
+    return False
+
+
+def _next_code_line(text: str, offset: int) -> str | None:
+    nl = text.find("\n", offset)
+    while nl != -1:
+        end = text.find("\n", nl + 1)
+        line = text[nl + 1: len(text) if end == -1 else end]
+        if line.strip():
+            return line
+        nl = end
+    return None
+
+
+def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
+         prev_line: str = "", next_line: str | None = None) -> str | None:
+    """"single", "multi", or None where no completion makes sense.
+
+    Multi-line after a block opener or in an empty body (nothing below at this depth); a
+    blank line between statements of a body gets one line, like a mid-line cursor.
+    """
+    # Mid-word with more than closers to the right: the user is editing, not writing.
+    if line_suffix and line_prefix and _WORD.match(line_prefix[-1]) and line_suffix[0] not in _CLOSERS:
+        return None
+    if in_string:
+        return "single"
+    pattern = opener(language)
+    # Only closers to the right count as an empty rest after a brace or on a blank line
+    # (electric pairs); between ( and ) the cursor is mid-expression.
+    rest_blank = not line_suffix.strip() or (not line_suffix.strip(")]}\"' \t;,") and
+                                             (line_prefix.rstrip().endswith("{") or not line_prefix.strip()))
+    if not rest_blank:
+        return "single"
+    if language == "emacs-lisp":
+        stripped = line_prefix.strip()
+        # The head of a definition whose body comes next: (defun name (args)
+        if stripped and re.match(r"\((cl-)?def\w*\s+\S+.*\)$", stripped) and lisp.read(line_prefix).depth > 0:
+            return "multi"
+        if stripped:
+            return "single"
+    elif line_prefix.strip():
+        return "multi" if pattern.search(line_prefix) and not _has_body(line_prefix, next_line) else "single"
+    # A blank line: multi-line unless statements of the same block follow right below.
+    here = len(line_prefix)
+    if prev_line.strip() and (pattern.search(prev_line) if language != "emacs-lisp" else False):
+        here = max(here, _indent_width(prev_line) + 1)
+    elif prev_line.strip():
+        here = max(here, _indent_width(prev_line))
+    if next_line is None or _indent_width(next_line) < here or not next_line.strip():
+        return "multi"
+    if next_line.strip()[:1] in ")]}" or next_line.strip().startswith(("end", "fi", "done", "esac")):
+        return "multi"
+    return "single"
+
+
+def _has_body(line_prefix: str, next_line: str | None) -> bool:
+    """The block this line opens already has statements below it."""
+    return next_line is not None and _indent_width(next_line) > _indent_width(line_prefix) \
+        and next_line.strip()[:1] not in ")]}"
+
+
+def build(doc: Document, offset: int, config: ContextConfig,
+          count_tokens: windows.TokenCounter | None = None) -> Context | None:
     """The context at `offset`, or None where a completion makes no sense."""
     text = doc.text
+    language = language_of(doc.language_id, doc.uri)
+    tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     line_end = len(text) if line_end == -1 else line_end
     line_prefix = text[line_start:offset]
     line_suffix = text[offset:line_end]
 
-    # Text other than closers right of the cursor: the user is editing, not writing.
-    rest = line_suffix.lstrip(" \t")
-    if rest and rest[0] not in _CLOSERS:
+    quoted = in_string_or_comment(text, offset, tree, language)
+    prev_line = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1] if line_start else ""
+    kind = mode(line_prefix, line_suffix, language, quoted, prev_line, _next_code_line(text, offset))
+    if kind is None:
         return None
+    multiline = kind == "multi"
 
-    max_prefix = int(config.max_prefix_tokens * CHARS_PER_TOKEN)
-    max_suffix = int(config.max_suffix_tokens * CHARS_PER_TOKEN)
-    # Whole lines only, so the window's first line does not move with each keystroke.
-    start = max(0, offset - max_prefix)
-    if start > 0:
-        nl = text.find("\n", start)
-        start = nl + 1 if nl != -1 and nl < line_start else line_start
-    end = min(len(text), offset + max_suffix)
-    if end < len(text):
-        nl = text.rfind("\n", offset, end)
-        end = nl + 1 if nl != -1 else line_end
+    anchor = getattr(doc, "window_anchor", None)
+    try:
+        window, anchor = windows.build_windows(
+            text, offset, tree, language, config.max_prefix_tokens, config.max_suffix_tokens,
+            count_tokens, anchor)
+    except Exception:  # a surprise in the tree costs the syntax-aware cut, not the completion
+        log.exception("syntax-aware windows failed at %s:%d; using whole lines", doc.uri, offset)
+        window, anchor = windows.build_windows(
+            text, offset, None, "", config.max_prefix_tokens, config.max_suffix_tokens, count_tokens)
+    try:
+        doc.window_anchor = anchor  # kept on the document so the next request starts from it
+    except AttributeError:
+        pass
 
-    rest_blank = not line_suffix.strip()
-    opener = bool(_BLOCK_OPENER.search(line_prefix))
-    multiline = rest_blank and (not line_prefix.strip() or opener)
+    pattern = opener(language)
     indent = _indent_width(line_prefix) if line_prefix.strip() else len(line_prefix)
     if not line_prefix.strip():
         # On a blank line, the block is the deeper of this line and the previous code line.
         prev = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1]
         if prev.strip():
             prev_indent = _indent_width(prev)
-            indent = max(indent, prev_indent + (1 if _BLOCK_OPENER.search(prev) else 0))
-    elif opener:
+            indent = max(indent, prev_indent + (1 if pattern.search(prev) else 0))
+    elif multiline:
         indent += 1
 
     return Context(
-        prefix=text[start:offset],
-        suffix=text[offset:end],
-        language=language_of(doc.language_id, doc.uri),
+        prefix=window.prefix,
+        suffix=window.suffix,
+        language=language,
         multiline=multiline,
         line_prefix=line_prefix,
         line_suffix=line_suffix,
         block_indent=indent,
         offset=offset,
+        stops=language_stops.for_position(language, multiline, indent),
+        in_string=quoted,
     )

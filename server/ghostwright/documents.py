@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import bisect
+import logging
 from dataclasses import dataclass, field
+from typing import Any
+
+from ghostwright import syntax
+
+log = logging.getLogger(__name__)
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
@@ -54,6 +60,10 @@ class Document:
     text: str
     version: int = 0
     language_id: str = ""
+    # The incremental syntax tree (syntax.SyntaxTree), or None for languages without a grammar.
+    syntax: Any = field(default=None, repr=False)
+    # Where the last prompt window started (windows.Anchor), so the next one can start there too.
+    window_anchor: Any = field(default=None, repr=False)
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property
@@ -98,6 +108,12 @@ class Document:
         """
         if start is None or end is None:
             old_len = len(self.text)
+            if self.syntax is not None:
+                try:
+                    self.syntax.replace(new_text)
+                except Exception:
+                    log.exception("syntax tree reparse failed; %s continues without a tree", self.uri)
+                    self.syntax = None
             self.text = new_text
             self._line_starts = None
             return 0, old_len, len(new_text)
@@ -105,9 +121,32 @@ class Document:
         b = self.offset_at(*end, encoding)
         if b < a:
             a, b = b, a
-        self.text = self.text[:a] + new_text + self.text[b:]
-        self._line_starts = None
+        if self.syntax is not None:
+            try:
+                self.text = self.syntax.edit(self.text, a, b, new_text)
+            except Exception:  # the tree is a help; the text must stay in sync whatever happens
+                log.exception("syntax tree edit failed; %s continues without a tree", self.uri)
+                self.syntax = None
+        if self.syntax is None:
+            self.text = self.text[:a] + new_text + self.text[b:]
+        self._shift_line_starts(a, b, new_text)
         return a, b, a + len(new_text)
+
+    def _shift_line_starts(self, a: int, b: int, new_text: str) -> None:
+        """Update the line index for one change instead of rescanning the document (keystrokes
+        into large files)."""
+        starts = self._line_starts
+        if starts is None:
+            return
+        first = bisect.bisect_right(starts, a)  # line starts up to `a` are unchanged
+        last = bisect.bisect_right(starts, b)
+        delta = len(new_text) - (b - a)
+        inserted = []
+        i = new_text.find("\n")
+        while i != -1:
+            inserted.append(a + i + 1)
+            i = new_text.find("\n", i + 1)
+        starts[first:] = inserted + [s + delta for s in starts[last:]]
 
 
 class DocumentStore:
@@ -118,6 +157,7 @@ class DocumentStore:
 
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
         doc = Document(uri=uri, text=text, version=version, language_id=language_id)
+        doc.syntax = syntax.tree_for(syntax.language_of(language_id, uri), text)
         self._docs[uri] = doc
         return doc
 

@@ -43,6 +43,11 @@ TEMPLATES: dict[str, Template] = {
             stop_tokens=("<｜end▁of▁sentence｜>", "<|EOT|>", "<｜fim▁begin｜>"),
         ),
         Template(
+            # V2 (Lite and full) keeps v1's FIM tokens; its end of text is the sentence end.
+            "deepseek-coder-v2", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>",
+            stop_tokens=("<｜end▁of▁sentence｜>", "<｜fim▁begin｜>", "<｜fim▁hole｜>"),
+        ),
+        Template(
             "starcoder", "<fim_prefix>", "<fim_suffix>", "<fim_middle>",
             stop_tokens=("<|endoftext|>", "<file_sep>", "<fim_prefix>", "<|file_separator|>"),
         ),
@@ -64,6 +69,7 @@ TEMPLATES: dict[str, Template] = {
 }
 _BY_NAME = (
     (r"qwen2\.5-?coder|qwen2\.5.*coder|qwen-?coder|qwen3-?coder", "qwen2.5-coder"),
+    (r"deepseek.?coder.?v2", "deepseek-coder-v2"),
     (r"deepseek.?coder", "deepseek-coder"),
     (r"starcoder|santacoder|refact", "starcoder"),
     (r"codellama|code-llama", "codellama"),

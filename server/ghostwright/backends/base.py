@@ -202,6 +202,10 @@ class Backend(ABC):
     def start(self, request: GenerationRequest) -> Generation:
         """Begin generating; the returned generation streams its text."""
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in this model's prompt; backends with a tokenizer count exactly."""
+        return int(len(text) / 3.5 + 0.999)
+
     def describe(self) -> dict:
         return {
             "backend": self.name,

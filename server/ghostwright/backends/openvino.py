@@ -208,6 +208,11 @@ class OpenVinoBackend(Backend):
                 ids.add(int(encoded[0]))
         return ids
 
+    def count_tokens(self, text: str) -> int:
+        if self._tokenizer is None or not text:
+            return super().count_tokens(text)
+        return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.shape[1])
+
     def start(self, request: GenerationRequest) -> Generation:
         if self._pipeline is None:
             raise BackendError("the OpenVINO model is not loaded")

@@ -1,0 +1,1 @@
+"""Benchmarks run by `make bench` and `make bench-quality` (not part of the server)."""

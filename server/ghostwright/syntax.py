@@ -1,0 +1,206 @@
+"""Documents as syntax trees: one incremental tree-sitter parse per document, grammars from wheels."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+from urllib.parse import unquote, urlparse
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+# Our language name → (wheel module, function returning the grammar). All ship with the package:
+# nothing is fetched at run time.
+GRAMMARS: dict[str, tuple[str, str]] = {
+    "python": ("tree_sitter_python", "language"),
+    "javascript": ("tree_sitter_javascript", "language"),
+    "javascriptreact": ("tree_sitter_javascript", "language"),
+    "typescript": ("tree_sitter_typescript", "language_typescript"),
+    "typescriptreact": ("tree_sitter_typescript", "language_tsx"),
+    "go": ("tree_sitter_go", "language"),
+    "rust": ("tree_sitter_rust", "language"),
+    "c": ("tree_sitter_c", "language"),
+    "cpp": ("tree_sitter_cpp", "language"),
+    "java": ("tree_sitter_java", "language"),
+    "lua": ("tree_sitter_lua", "language"),
+    "shellscript": ("tree_sitter_bash", "language"),
+    "ruby": ("tree_sitter_ruby", "language"),
+    "json": ("tree_sitter_json", "language"),
+    "yaml": ("tree_sitter_yaml", "language"),
+    "toml": ("tree_sitter_toml", "language"),
+}
+
+
+_EXTENSIONS = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
+    ".jsx": "javascript", ".ts": "typescript", ".tsx": "typescriptreact", ".go": "go", ".rs": "rust",
+    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".java": "java",
+    ".lua": "lua", ".sh": "shellscript", ".bash": "shellscript", ".rb": "ruby", ".json": "json",
+    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".el": "emacs-lisp",
+}
+_ALIASES = {"shell": "shellscript", "sh": "shellscript", "bash": "shellscript", "elisp": "emacs-lisp",
+            "emacs-lisp": "emacs-lisp", "js": "javascript", "ts": "typescript",
+            "tsx": "typescriptreact", "js-jsx": "javascriptreact", "c++": "cpp", "rustic": "rust", "golang": "go"}
+
+
+def language_of(language_id: str, uri: str) -> str:
+    """Our language name: from the LSP languageId, then the file name; "" when neither says."""
+    lowered = (language_id or "").lower()
+    for tail in ("-mode", "-ts"):  # Emacs major-mode names as some clients send them
+        lowered = lowered.removesuffix(tail)
+    lowered = _ALIASES.get(lowered, lowered)
+    if lowered in GRAMMARS or lowered == "emacs-lisp":
+        return lowered
+    path = PurePosixPath(unquote(urlparse(uri).path))
+    return _EXTENSIONS.get(path.suffix.lower(), lowered)
+
+
+@lru_cache(maxsize=None)
+def grammar(language: str) -> Any:
+    """The tree-sitter Language for one of ours, or None (unknown, or its wheel is missing)."""
+    spec = GRAMMARS.get(language)
+    if spec is None:
+        return None
+    try:
+        import tree_sitter
+
+        module = importlib.import_module(spec[0])
+        return tree_sitter.Language(getattr(module, spec[1])())
+    except Exception as exc:  # a broken wheel costs syntax awareness, never a completion
+        log.warning("no %s grammar (%s): falling back to lines and indentation", language, exc)
+        return None
+
+
+def _encode(text: str) -> bytes:
+    # Lone surrogates (possible from UTF-16 clients) are kept as 3 bytes, as documents.py counts them.
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _point(text: str, offset: int) -> tuple[int, int]:
+    """Tree-sitter point (row, byte column) of a code-point offset."""
+    row = text.count("\n", 0, offset)
+    line_start = text.rfind("\n", 0, offset) + 1
+    head = text[line_start:offset]
+    return row, len(head) if head.isascii() else len(_encode(head))
+
+
+@dataclass
+class Span:
+    """A syntax node seen in code points: what the context and clean-up need of it."""
+
+    type: str
+    start: int
+    end: int
+    has_error: bool = False
+
+
+class SyntaxTree:
+    """A document's tree, kept current under edits: edit() is cheap, the reparse happens on demand."""
+
+    def __init__(self, language: str, text: str) -> None:
+        import tree_sitter
+
+        self.language = language
+        self._parser = tree_sitter.Parser(grammar(language))
+        self._text = text
+        self._bytes = _encode(text)
+        self._tree = self._parser.parse(self._bytes)
+        self._dirty = False
+
+    def edit(self, text: str, start: int, old_end: int, new_text: str) -> str:
+        """Apply one change (code-point offsets into `text`) to the tree; returns the new text."""
+        start_byte = len(_encode(text[:start])) if not text.isascii() else start
+        old_end_byte = start_byte + len(_encode(text[start:old_end]))
+        new_end_byte = start_byte + len(_encode(new_text))
+        new = text[:start] + new_text + text[old_end:]
+        start_point = _point(text, start)
+        old_end_point = _point(text, old_end)
+        new_end_point = _point(new, start + len(new_text))
+        self._tree.edit(
+            start_byte=start_byte, old_end_byte=old_end_byte, new_end_byte=new_end_byte,
+            start_point=start_point, old_end_point=old_end_point, new_end_point=new_end_point,
+        )
+        self._text = new
+        self._dirty = True
+        return new
+
+    def replace(self, text: str) -> None:
+        """A whole-document change: parse from scratch."""
+        self._text = text
+        self._bytes = _encode(text)
+        self._tree = self._parser.parse(self._bytes)
+        self._dirty = False
+
+    @property
+    def tree(self) -> Any:
+        if self._dirty:
+            self._bytes = _encode(self._text)
+            self._tree = self._parser.parse(self._bytes, self._tree)
+            self._dirty = False
+        return self._tree
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def to_offset(self, byte: int) -> int:
+        """Code-point offset of a byte offset."""
+        if self._text.isascii():
+            return byte
+        return len(self._bytes[:byte].decode("utf-8", "surrogatepass"))
+
+    def to_byte(self, offset: int) -> int:
+        if self._text.isascii():
+            return offset
+        return len(_encode(self._text[:offset]))
+
+    def span(self, node: Any) -> Span:
+        return Span(node.type, self.to_offset(node.start_byte), self.to_offset(node.end_byte), node.has_error)
+
+    def ancestors(self, offset: int) -> list[Any]:
+        """Nodes containing `offset`, innermost first (the root last)."""
+        byte = self.to_byte(offset)
+        node = self.tree.root_node.descendant_for_byte_range(byte, byte)
+        chain = []
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def has_error(self) -> bool:
+        return self.tree.root_node.has_error
+
+
+def parse_text(language: str, text: str) -> SyntaxTree | None:
+    """A one-off tree for text that is not a document (clean-up's reparse), or None."""
+    if grammar(language) is None:
+        return None
+    return SyntaxTree(language, text)
+
+
+def tree_for(language: str, text: str) -> SyntaxTree | None:
+    """The incremental tree for a newly opened document, or None where we have no grammar."""
+    if grammar(language) is None:
+        return None
+    try:
+        return SyntaxTree(language, text)
+    except Exception as exc:  # syntax is a help: without it the context falls back to lines
+        log.warning("cannot parse %s text: %s", language, exc)
+        return None
+
+
+def error_count(tree: SyntaxTree) -> int:
+    """ERROR and MISSING nodes in the tree: how broken the text is."""
+    count = 0
+    stack = [tree.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if not node.has_error and not node.is_missing:
+            continue
+        if node.is_error or node.is_missing:
+            count += 1
+        stack.extend(node.children)
+    return count

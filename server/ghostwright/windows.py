@@ -1,0 +1,285 @@
+"""Prefix and suffix windows in model tokens, cut at syntax boundaries, with a start that stays put."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Callable
+
+from ghostwright.syntax import SyntaxTree
+
+TokenCounter = Callable[[str], int]
+
+# Used only when the backend has no tokenizer: source code runs about 3.5 characters per token.
+CHARS_PER_TOKEN = 3.5
+# No tokenizer packs more than this many characters of code into one token: a cheap first cut.
+MAX_CHARS_PER_TOKEN = 8
+# A new window start leaves this share of the budget free, so the user can type on before it moves.
+FILL = 0.8
+# The file's imports join the prompt when they take at most this share of the budget.
+IMPORTS_SHARE = 0.25
+
+_DEFINITION = re.compile(r"function|method|class|impl|trait|interface|struct|module|namespace|enum|macro")
+_IMPORT = re.compile(r"import|include|use_declaration|package_clause|package_declaration|extern_crate")
+_HEADER_GAP = "\n"
+
+
+def char_tokens(text: str) -> int:
+    return int(len(text) / CHARS_PER_TOKEN + 0.999)
+
+
+class LineTokens:
+    """Counts with the model's tokenizer one line at a time and remembers each line's count, so
+    the next request on the same file tokenizes only the lines that changed. A sum over lines
+    can only overcount a joint tokenization (a merge across a newline is lost), never under."""
+
+    def __init__(self, count: TokenCounter, size: int = 50_000) -> None:
+        self._count = count
+        self._size = size
+        self._cache: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        total = 0
+        cache = self._cache
+        for line in text.splitlines(keepends=True):
+            n = cache.get(line)
+            if n is None:
+                if len(cache) >= self._size:
+                    cache.clear()
+                n = cache[line] = self._count(line)
+            total += n
+        return total
+
+
+@lru_cache(maxsize=8)
+def line_tokens(count: TokenCounter) -> LineTokens:
+    """One remembering counter per tokenizer (per backend)."""
+    return LineTokens(count)
+
+
+@dataclass
+class Anchor:
+    """Where the last prefix window started, and the text there, to keep it while it still fits."""
+
+    start: int
+    head: str
+
+
+@dataclass(frozen=True)
+class Window:
+    prefix: str  # imports and headers (when cut away), then the text from `start` to the cursor
+    suffix: str
+    start: int  # offset of the first character of the contiguous prefix text
+    end: int  # offset after the last character of the suffix
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _starts_line(text: str, offset: int) -> bool:
+    ls = _line_start(text, offset)
+    return not text[ls:offset].strip()
+
+
+def _boundaries(text: str, offset: int, tree: SyntaxTree | None, language: str) -> tuple[list[int], list[int]]:
+    """Line starts where a whole statement or definition begins: before and after the cursor."""
+    cursor_line = _line_start(text, offset)
+    before: set[int] = {cursor_line}
+    after: set[int] = set()
+    nl = text.find("\n", offset)
+    after.add(len(text) if nl == -1 else nl + 1)
+    if tree is not None:
+        for node in tree.ancestors(offset):
+            for child in node.named_children:
+                s, e = tree.to_offset(child.start_byte), tree.to_offset(child.end_byte)
+                if not _starts_line(text, s):
+                    continue
+                if s <= cursor_line:
+                    before.add(_line_start(text, s))
+                elif s > offset:
+                    after.add(_line_start(text, s))
+                if e > offset:
+                    nl = text.find("\n", e)
+                    after.add(len(text) if nl == -1 else nl + 1)
+    elif language == "emacs-lisp":
+        # Top-level forms start at column 0 by Lisp convention: cut only there.
+        for m in re.finditer(r"^[(;]", text[:cursor_line], re.M):
+            before.add(m.start())
+        for m in re.finditer(r"^[(;]", text[offset:], re.M):
+            after.add(offset + m.start())
+    else:
+        # No grammar: every line is a boundary, and lines at lower indentation are preferred by
+        # nothing more than the budget (the fallback never fails).
+        pos = 0
+        while pos < cursor_line:
+            before.add(pos)
+            nl = text.find("\n", pos)
+            if nl == -1:
+                break
+            pos = nl + 1
+        pos = offset
+        while True:
+            nl = text.find("\n", pos)
+            if nl == -1:
+                after.add(len(text))
+                break
+            after.add(nl + 1)
+            pos = nl + 1
+    after.add(len(text))
+    return sorted(before), sorted(after)
+
+
+def _line_starts_between(text: str, lo: int, hi: int) -> list[int]:
+    """Line starts in [lo, hi), ascending."""
+    out = []
+    pos = text.find("\n", lo - 1) + 1 if lo > 0 else 0
+    while pos < hi:
+        out.append(pos)
+        nl = text.find("\n", pos)
+        if nl == -1:
+            break
+        pos = nl + 1
+    return out
+
+
+def _largest_fit(candidates: list[int], fits: Callable[[int], bool]) -> int:
+    """Index of the first candidate that fits, given that fitting is monotone (later ones fit)."""
+    lo, hi = 0, len(candidates) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fits(candidates[mid]):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def headers(text: str, offset: int, start: int, tree: SyntaxTree | None) -> list[str]:
+    """The header lines of each definition that encloses the cursor but begins before `start`."""
+    if tree is None:
+        return []
+    out: list[str] = []
+    for node in reversed(tree.ancestors(offset)):
+        if not _DEFINITION.search(node.type):
+            continue
+        body = node.child_by_field_name("body")
+        s = tree.to_offset(node.start_byte)
+        if body is None or s >= start:
+            continue
+        b = tree.to_offset(body.start_byte)
+        if b > offset:
+            continue
+        # A body that opens on its header's line ({, do) belongs to the header's last line.
+        end = _line_start(text, b) if _starts_line(text, b) and text[b] != "{" else text.find("\n", b) + 1
+        if end <= 0 or end > start:
+            end = start
+        header = text[_line_start(text, s):end]
+        if header.strip():
+            out.append(header if header.endswith("\n") else header + "\n")
+    return out
+
+
+def imports(text: str, start: int, tree: SyntaxTree | None) -> str:
+    """The file's top-level import statements that lie before `start`."""
+    if tree is None:
+        return ""
+    parts = []
+    for child in tree.tree.root_node.named_children:
+        s = tree.to_offset(child.start_byte)
+        if s >= start:
+            break
+        if _IMPORT.search(child.type):
+            parts.append(text[s:tree.to_offset(child.end_byte)])
+    return "\n".join(parts) + "\n" if parts else ""
+
+
+def prefix_window(
+    text: str,
+    offset: int,
+    tree: SyntaxTree | None,
+    language: str,
+    budget: int,
+    count: TokenCounter,
+    anchor: Anchor | None = None,
+    before: list[int] | None = None,
+) -> tuple[str, int, Anchor]:
+    """The prefix (imports and headers when cut off, then whole statements up to the cursor)."""
+    if before is None:
+        before = _boundaries(text, offset, tree, language)[0]
+    if anchor is not None and anchor.start <= _line_start(text, offset) and \
+            text.startswith(anchor.head, anchor.start):
+        kept = _assemble(text, offset, anchor.start, tree, budget, count)
+        if count(kept) <= budget:
+            return kept, anchor.start, anchor
+    floor = max(0, offset - budget * MAX_CHARS_PER_TOKEN)
+    candidates = [b for b in before if b >= floor] or [before[-1]]
+    target = int(budget * FILL)
+    i = _largest_fit(candidates, lambda b: count(text[b:offset]) <= target)
+    start = candidates[i]
+    if start > floor and count(text[start:offset]) < target // 2:
+        # The statement above is too big to take whole (a long literal, a broken region):
+        # better whole lines of it than a nearly empty window.
+        lines = _line_starts_between(text, floor, start)
+        if lines:
+            j = _largest_fit(lines + [start], lambda b: count(text[b:offset]) <= target)
+            start = (lines + [start])[j]
+            candidates = sorted(set(candidates) | set(lines))
+            i = candidates.index(start)
+    if start > 0:
+        # Room left for the definition headers and imports: shrink the body until they fit.
+        while i < len(candidates) - 1 and count(_assemble(text, offset, start, tree, budget, count)) > target:
+            i += 1
+            start = candidates[i]
+    if start == candidates[-1] and count(text[start:offset]) > budget:
+        start = max(start, offset - int(budget * CHARS_PER_TOKEN))  # one very long line
+    prefix = _assemble(text, offset, start, tree, budget, count)
+    return prefix, start, Anchor(start, text[start:start + 80])
+
+
+def _assemble(text: str, offset: int, start: int, tree: SyntaxTree | None, budget: int,
+              count: TokenCounter) -> str:
+    body = text[start:offset]
+    if start == 0:
+        return body
+    head = "".join(headers(text, offset, start, tree))
+    imp = imports(text, start, tree)
+    if imp and count(imp) <= budget * IMPORTS_SHARE:
+        head = imp + _HEADER_GAP + head
+    return head + body
+
+
+def suffix_window(text: str, offset: int, budget: int, count: TokenCounter, after: list[int]) -> str:
+    """The text after the cursor, up to a statement boundary within the (small) budget."""
+    if budget <= 0:
+        nl = text.find("\n", offset)
+        return text[offset: len(text) if nl == -1 else nl]
+    ceiling = offset + budget * MAX_CHARS_PER_TOKEN
+    candidates = [a for a in after if a <= ceiling] or [after[0]]
+    # Fitting shrinks as the end grows: search the reversed list.
+    rev = candidates[::-1]
+    i = _largest_fit(rev, lambda a: count(text[offset:a]) <= budget)
+    end = rev[i]
+    if count(text[offset:end]) > budget:
+        nl = text.find("\n", offset)
+        end = len(text) if nl == -1 else nl  # at least the rest of the cursor line
+    return text[offset:end]
+
+
+def build_windows(
+    text: str,
+    offset: int,
+    tree: SyntaxTree | None,
+    language: str,
+    max_prefix: int,
+    max_suffix: int,
+    count: TokenCounter | None = None,
+    anchor: Anchor | None = None,
+) -> tuple[Window, Anchor]:
+    count = line_tokens(count) if count is not None else char_tokens
+    before, after = _boundaries(text, offset, tree, language)
+    prefix, start, anchor = prefix_window(text, offset, tree, language, max_prefix, count, anchor, before)
+    suffix = suffix_window(text, offset, max_suffix, count, after)
+    return Window(prefix, suffix, start, offset + len(suffix)), anchor

@@ -1,0 +1,264 @@
+"""Prompt windows: within the token budget, cut at whole statements, headers and imports kept,
+and a start that stays put while the user types on."""
+
+from __future__ import annotations
+
+from ghostwright import context, windows
+from ghostwright.config import ContextConfig
+from ghostwright.documents import DocumentStore
+
+CURSOR = "█"
+
+
+def open_doc(text: str, language: str, uri: str = "file:///x"):
+    offset = text.index(CURSOR)
+    doc = DocumentStore().open(uri, text.replace(CURSOR, ""), 1, language)
+    return doc, offset
+
+
+def build(text: str, language: str, prefix: int = 512, suffix: int = 128):
+    doc, offset = open_doc(text, language)
+    return context.build(doc, offset, ContextConfig(prefix, suffix))
+
+
+def words(text: str) -> int:
+    """A stand-in tokenizer: one token per whitespace-separated word (exact and easy to check)."""
+    return len(text.split())
+
+
+PY_FILE = '''import os
+import sys
+from pathlib import Path
+
+
+def unrelated(a, b):
+    """Something else entirely."""
+    total = 0
+    for x in range(a):
+        total += x * b
+    return total
+
+
+class Store:
+    """Keeps things."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self.items = {}
+
+    def load(self, name):
+        path = self.root / name
+        if not path.exists():
+            raise FileNotFoundError(path)
+        data = path.read_text()
+        lines = data.splitlines()
+        parsed = [line.split("=") for line in lines]
+        self.items[name] = dict(parsed)
+        █
+        return self.items[name]
+
+    def save(self, name):
+        pass
+'''
+
+
+def test_python_prefix_fits_the_budget_and_starts_at_a_whole_statement():
+    doc, offset = open_doc(PY_FILE, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 40, 10, words)
+    body_start = doc.text[window.start:]
+    assert words(window.prefix) <= 40
+    # The window begins with a whole line of the load() body, not in the middle of one.
+    assert doc.text[window.start - 1] == "\n"
+    assert body_start.lstrip().startswith(("path", "if", "data", "lines", "parsed", "self.items"))
+
+
+def test_python_prefix_keeps_the_enclosing_headers_when_the_body_is_cut():
+    doc, offset = open_doc(PY_FILE, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 40, 10, words)
+    assert "class Store:\n" in window.prefix
+    assert "    def load(self, name):\n" in window.prefix
+    assert "def unrelated" not in window.prefix  # a sibling definition is cut whole
+    assert window.prefix.index("class Store") < window.prefix.index("def load")
+
+
+def test_python_prefix_brings_the_imports_when_the_budget_allows():
+    doc, offset = open_doc(PY_FILE, "python")
+    small, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 30, 10, words)
+    roomy, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 80, 10, words)
+    assert "import os" not in small.prefix
+    assert roomy.prefix.startswith("import os\nimport sys\nfrom pathlib import Path\n")
+    assert words(roomy.prefix) <= 80
+
+
+def test_the_whole_file_fits_a_large_budget_unchanged():
+    doc, offset = open_doc(PY_FILE, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 2000, 2000, words)
+    assert window.prefix == doc.text[:offset]
+    assert window.suffix == doc.text[offset:]
+
+
+def test_suffix_is_small_and_ends_at_a_line_boundary():
+    doc, offset = open_doc(PY_FILE, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 40, 8, words)
+    assert words(window.suffix) <= 8
+    assert window.suffix.startswith("\n        return self.items[name]\n")
+    assert window.suffix.endswith("\n")
+
+
+def test_prefix_start_stays_put_while_the_user_types_on():
+    doc, offset = open_doc(PY_FILE, "python")
+    cfg = ContextConfig(60, 10)
+    first = context.build(doc, offset, cfg, words)
+    starts = set()
+    typed = "result = {k.strip(): v.strip() for k, v in parsed}"
+    for i, ch in enumerate(typed):
+        line, col = doc.position_at(offset + i, "utf-16")
+        doc.apply_change((line, col), (line, col), ch, "utf-16")
+        ctx = context.build(doc, offset + i + 1, cfg, words)
+        if ctx is not None:
+            starts.add(ctx.prefix.split(doc.text[offset:offset + 5])[0][:200])
+            assert ctx.prefix.startswith(first.prefix[:200])
+    assert len(starts) == 1
+
+
+def test_window_moves_once_the_text_no_longer_fits():
+    doc, offset = open_doc(PY_FILE, "python")
+    cfg = ContextConfig(40, 10)
+    first = context.build(doc, offset, cfg, words)
+    line, col = doc.position_at(offset, "utf-16")
+    doc.apply_change((line, col), (line, col), "x = 1\n        " * 30, "utf-16")
+    later = context.build(doc, offset + len("x = 1\n        ") * 30, cfg, words)
+    assert words(later.prefix) <= 40
+    assert later.prefix != first.prefix
+
+
+JS_FILE = '''import { readFile } from "fs/promises";
+import path from "path";
+
+export async function loadConfig(dir) {
+  const file = path.join(dir, "config.json");
+  const text = await readFile(file, "utf8");
+  const data = JSON.parse(text);
+  if (!data.name) {
+    throw new Error("config needs a name");
+  }
+  █
+}
+'''
+
+
+def test_javascript_window_keeps_function_header_and_imports():
+    doc, offset = open_doc(JS_FILE, "javascript")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "javascript", 40, 10, words)
+    assert "export async function loadConfig(dir) {\n" in window.prefix
+    assert window.prefix.startswith('import { readFile } from "fs/promises";')
+    assert words(window.prefix) <= 40
+    # The if statement is kept whole or dropped whole.
+    assert window.prefix.count("{") - window.prefix.count("}") in (1, 2) and \
+        ("if (!data.name) {" in window.prefix) == ("throw new Error" in window.prefix)
+
+
+GO_FILE = '''package main
+
+import "fmt"
+
+type Point struct {
+	X, Y int
+}
+
+func (p Point) String() string {
+	return fmt.Sprintf("(%d, %d)", p.X, p.Y)
+}
+
+func main() {
+	p := Point{1, 2}
+	q := Point{3, 4}
+	fmt.Println(p, q)
+	█
+}
+'''
+
+
+def test_go_window_cuts_whole_declarations():
+    doc, offset = open_doc(GO_FILE, "go")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "go", 25, 5, words)
+    assert "func main() {\n" in window.prefix
+    assert "String()" not in window.prefix  # the method before is dropped as a whole
+    assert window.prefix.startswith("package main")
+
+
+RUST_FILE = '''use std::collections::HashMap;
+
+struct Counter {
+    counts: HashMap<String, usize>,
+}
+
+impl Counter {
+    fn add(&mut self, word: &str) {
+        *self.counts.entry(word.to_string()).or_insert(0) += 1;
+    }
+
+    fn top(&self, n: usize) -> Vec<(&String, &usize)> {
+        let mut all: Vec<_> = self.counts.iter().collect();
+        █
+    }
+}
+'''
+
+
+def test_rust_window_keeps_impl_and_fn_headers():
+    doc, offset = open_doc(RUST_FILE, "rust")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "rust", 30, 5, words)
+    assert "impl Counter {\n" in window.prefix
+    assert "fn top(&self, n: usize) -> Vec<(&String, &usize)> {\n" in window.prefix
+    assert "fn add" not in window.prefix
+    assert window.prefix.startswith("use std::collections::HashMap;")
+
+
+ELISP_FILE = ''';;; demo.el --- a demo -*- lexical-binding: t; -*-
+
+(require 'subr-x)
+
+(defun demo-first (items)
+  "Return the first of ITEMS, or ?\\( when empty."
+  (if items (car items) ?\\())
+
+(defun demo-sum (numbers)
+  "Add NUMBERS."
+  (let ((total 0))
+    (dolist (n numbers)
+      (setq total (+ total n)))
+    █
+    total))
+'''
+
+
+def test_elisp_window_starts_at_a_top_level_form():
+    doc, offset = open_doc(ELISP_FILE, "emacs-lisp")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "emacs-lisp", 25, 5, words)
+    assert window.prefix.startswith("(defun demo-sum (numbers)")
+    assert words(window.prefix) <= 25 or window.start == doc.text.index("(defun demo-sum")
+
+
+def test_unknown_languages_fall_back_to_whole_lines():
+    text = "".join(f"line {i} of some notes\n" for i in range(50)) + "more █\n" + "tail\n" * 5
+    doc, offset = open_doc(text, "markdown")
+    ctx = context.build(doc, offset, ContextConfig(20, 4), words)
+    assert ctx is not None
+    assert words(ctx.prefix) <= 20
+    assert ctx.prefix.startswith("line ") and ctx.prefix.endswith("more ")
+
+
+def test_the_char_fallback_counts_when_no_tokenizer_is_given():
+    doc, offset = open_doc(PY_FILE, "python")
+    ctx = context.build(doc, offset, ContextConfig(50, 16))
+    assert len(ctx.prefix) <= 50 * windows.CHARS_PER_TOKEN + 1
+
+
+def test_a_statement_too_big_to_take_whole_gives_whole_lines_instead():
+    rows = "".join(f"    {i}: 'value number {i}',\n" for i in range(400))
+    text = "TABLE = {\n" + rows + "    █\n}\n"
+    doc, offset = open_doc(text, "python")
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 60, 10, words)
+    assert 30 <= words(window.prefix) <= 60
+    assert window.prefix.startswith("    ") and doc.text[window.start - 1] == "\n"
