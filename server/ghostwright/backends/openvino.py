@@ -211,7 +211,8 @@ class OpenVinoBackend(Backend):
     def count_tokens(self, text: str) -> int:
         if self._tokenizer is None or not text:
             return super().count_tokens(text)
-        return int(self._tokenizer.encode(text, add_special_tokens=False).input_ids.shape[1])
+        encoded = self._tokenizer.encode(guards.scrub(text), add_special_tokens=False)
+        return int(encoded.input_ids.shape[1])
 
     def start(self, request: GenerationRequest) -> Generation:
         if self._pipeline is None:
