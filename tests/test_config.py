@@ -57,3 +57,23 @@ def test_integers_are_accepted_for_floats():
     c = config.Config()
     assert config.apply_settings(c, {"completion": {"temperature": 1}}, "t") == []
     assert c.completion.temperature == 1.0
+
+
+def test_every_key_is_documented():
+    from dataclasses import fields, is_dataclass
+
+    from conftest import ROOT
+
+    doc = (ROOT / "docs" / "configuration.md").read_text()
+
+    def keys(obj, prefix=""):
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            wire = prefix + config.camel(f.name)
+            if is_dataclass(value):
+                yield from keys(value, wire + ".")
+            else:
+                yield wire
+
+    missing = [k for k in keys(config.Config()) if f"`{k}`" not in doc]
+    assert missing == [], f"docs/configuration.md does not describe {missing}"
