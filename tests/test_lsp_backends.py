@@ -15,8 +15,8 @@ from fake_ollama import FakeProcess
 pytestmark = requires_model
 
 URI = "file:///work/demo.py"
-TEXT = "def add(a, b):\n    return \n\n\ndef fib(n):\n    \n"
-LINE_AT, BLOCK_AT = (1, 11), (5, 4)
+TEXT = "def add(a, b):\n    total = a + \n    return total\n\n\ndef fib(n):\n    \n"
+LINE_AT, BLOCK_AT = (1, 16), (6, 4)
 
 
 @pytest.fixture
