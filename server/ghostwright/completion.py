@@ -23,6 +23,26 @@ class Completion:
     stats: GenerationStats | None = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a generation needs, decided before the model is asked."""
+
+    ctx: context.Context
+    request: GenerationRequest
+    stops: tuple[str, ...]
+
+
+def prepare(doc: Document, offset: int, config: Config, backend: Backend) -> Prepared | None:
+    """Context and prompt at `offset`, or None where no completion makes sense."""
+    ctx = context.build(doc, offset, config.context)
+    if ctx is None:
+        return None
+    assert backend.template is not None
+    prompt = backend.template.render(ctx.prefix, ctx.suffix)
+    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature)
+    return Prepared(ctx, request, backend.template.stop_tokens)
+
+
 async def complete(
     doc: Document,
     offset: int,
@@ -34,13 +54,10 @@ async def complete(
 
     Cancelling the awaiting task cancels the backend's generation at its next token.
     """
-    ctx = context.build(doc, offset, config.context)
-    if ctx is None:
+    prepared = prepare(doc, offset, config, backend)
+    if prepared is None:
         return Completion("", offset)
-    assert backend.template is not None
-    prompt = backend.template.render(ctx.prefix, ctx.suffix)
-    stops = backend.template.stop_tokens
-    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature)
+    ctx, request, stops = prepared.ctx, prepared.request, prepared.stops
     gen = backend.start(request)
     raw, shown = "", ""
     finished = False

@@ -33,6 +33,10 @@ class CompletionConfig:
     max_tokens: int = _range(64, 1, 1024)
     temperature: float = _range(0.0, 0.0, 2.0)  # 0 is greedy
     debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
+    # The adaptive debounce moves within this range: shorter after delimiters, longer mid-word.
+    debounce_min_ms: int = _range(150, 0, 2000)
+    debounce_max_ms: int = _range(300, 0, 2000)
+    cache_entries: int = _range(256, 0, 100000)  # finished completions kept by exact prompt; 0 = none
 
 
 @dataclass

@@ -114,28 +114,57 @@ class Generation:
         self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
 
 
+def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float | None]:
+    """Nearest-rank percentiles, e.g. {"p50": ..., "p95": ...}; None when there is no sample."""
+    ordered = sorted(values)
+    out: dict[str, float | None] = {}
+    for p in points:
+        if not ordered:
+            out[f"p{p}"] = None
+        else:
+            rank = max(0, min(len(ordered) - 1, -(-p * len(ordered) // 100) - 1))
+            out[f"p{p}"] = round(ordered[rank], 2)
+    return out
+
+
 @dataclass
 class BackendCounters:
     requests: int = 0
     cancellations: int = 0
     tokens: int = 0
+    # Tokens of generations cancelled before anyone could use them: device time spent for nothing.
     tokens_discarded: int = 0
+    tokens_after_cancel: int = 0
+    cache_hits: int = 0
+    typeahead_hits: int = 0
     last: GenerationStats | None = None
     ttft_ms: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
 
     def record(self, gen: Generation) -> None:
+        s = gen.stats
         self.requests += 1
-        self.cancellations += gen.stats.cancelled
-        self.tokens += gen.stats.tokens
-        self.last = gen.stats
-        if gen.stats.ttft_ms is not None:
-            self.ttft_ms = (self.ttft_ms + [gen.stats.ttft_ms])[-200:]
+        self.cancellations += s.cancelled
+        self.tokens += s.tokens
+        self.tokens_after_cancel += s.tokens_after_cancel
+        self.last = s
+        if s.ttft_ms is not None:
+            self.ttft_ms = (self.ttft_ms + [s.ttft_ms])[-1000:]
+        if s.tokens >= 2 and s.first_token is not None and s.finished is not None and s.finished > s.first_token:
+            rate = (s.tokens - 1) / (s.finished - s.first_token)
+            self.tokens_per_s = (self.tokens_per_s + [rate])[-1000:]
 
     def to_wire(self) -> dict:
         return {
             "requests": self.requests,
             "cancellations": self.cancellations,
+            "cacheHits": self.cache_hits,
+            "typeaheadHits": self.typeahead_hits,
             "tokensGenerated": self.tokens,
+            "tokensDiscarded": self.tokens_discarded,
+            "tokensAfterCancel": self.tokens_after_cancel,
+            "ttftMs": percentiles(self.ttft_ms),
+            "tokensPerSecond": percentiles(self.tokens_per_s, (5, 50, 95)),
             "lastGeneration": self.last.to_wire() if self.last else None,
         }
 
