@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench bench-latency clean
 
 install: $(DEPS) $(MODEL)
 
@@ -34,6 +34,10 @@ test: install
 
 bench: install
 	@echo "no benchmarks yet"
+
+# Typing replay, server overhead and warm/cold TTFT through the real server; kept in docs/benchmarks.md.
+bench-latency: install
+	$(BIN)/python -m ghostwright.bench.latency --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

@@ -106,8 +106,24 @@ class Document:
         if b < a:
             a, b = b, a
         self.text = self.text[:a] + new_text + self.text[b:]
-        self._line_starts = None
+        if self._line_starts is not None:
+            # Patched rather than recounted: a keystroke in a 5,000-line file must stay cheap.
+            _patch_line_starts(self._line_starts, a, b, new_text)
         return a, b, a + len(new_text)
+
+
+def _patch_line_starts(starts: list[int], a: int, b: int, new_text: str) -> None:
+    """Update line starts in place for text[a:b] replaced by `new_text`."""
+    lo = bisect.bisect_right(starts, a)
+    hi = bisect.bisect_right(starts, b)  # lines that began inside the replaced text are gone
+    added = []
+    i = new_text.find("\n")
+    while i != -1:
+        added.append(a + i + 1)
+        i = new_text.find("\n", i + 1)
+    delta = len(new_text) - (b - a)
+    tail = starts[hi:]
+    starts[lo:] = added + ([s + delta for s in tail] if delta else tail)
 
 
 class DocumentStore:

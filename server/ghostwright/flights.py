@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 
-from ghostwright import context, typeahead
+from ghostwright import cleanup, context, typeahead
 from ghostwright.backends.base import Backend, BackendCounters, BackendError, Generation
 from ghostwright.cache import PromptCache
 from ghostwright.completion import Prepared
@@ -146,6 +146,8 @@ class Flights:
 
     def launch(self, doc: Document, offset: int, prepared: Prepared, backend: Backend) -> View:
         gen = backend.start(prepared.request)
+        ctx, stops = prepared.ctx, prepared.stops
+        gen.stop_when = lambda raw: cleanup.clean(raw, ctx, stops).done
         flight = Flight(typeahead.Anchor.at(doc.text, offset), prepared, gen)
         key, counters = cache_key(backend, prepared), backend.counters
         old = self.current.get(doc.uri)
@@ -171,7 +173,6 @@ async def follow(view: View, on_partial: PartialSink | None) -> str | None:
     """Stream the view's text until it is complete; None when the flight stopped fitting."""
     flight = view.flight
     shown = ""
-    first = True
     try:
         while True:
             tick = flight.changed()
@@ -183,13 +184,10 @@ async def follow(view: View, on_partial: PartialSink | None) -> str | None:
             if v.state == "show" and v.done:
                 if not flight.finished and flight.gen is not None:
                     flight.gen.stop()  # nothing it adds can be shown: free the device now
-                if not first and v.text != shown and on_partial is not None:
-                    await _send(on_partial, v.text)
-                return v.text
+                return v.text  # the answer carries the final text: no last partial
             if v.state == "show" and v.text != shown and on_partial is not None:
                 shown = v.text
                 await _send(on_partial, shown)
-            first = False
             await tick.wait()
     finally:
         view.release()

@@ -31,6 +31,7 @@ class GenerationStats:
     cancelled: bool = False
     started: float = 0.0
     first_token: float | None = None
+    last_token: float | None = None  # the last token that was still wanted
     finished: float | None = None
 
     @property
@@ -41,6 +42,11 @@ class GenerationStats:
     def duration_ms(self) -> float | None:
         return None if self.finished is None else (self.finished - self.started) * 1000
 
+    @property
+    def generate_ms(self) -> float | None:
+        """From the request to the backend until its last wanted token: the backend's own time."""
+        return None if self.last_token is None else (self.last_token - self.started) * 1000
+
     def to_wire(self) -> dict:
         return {
             "tokens": self.tokens,
@@ -48,6 +54,7 @@ class GenerationStats:
             "cancelled": self.cancelled,
             "ttftMs": self.ttft_ms,
             "durationMs": self.duration_ms,
+            "generateMs": self.generate_ms,
         }
 
 
@@ -63,6 +70,10 @@ class Generation:
         self._cancel = threading.Event()
         self.stats = GenerationStats(started=time.monotonic())
         self.done = asyncio.Event()
+        # Judged on the producer's thread after each piece of text, so the device stops at the
+        # token that completed the answer instead of one token later.
+        self.stop_when: Callable[[str], bool] | None = None
+        self._text = ""
 
     # --- consumer side (event loop) ---
     def cancel(self) -> None:
@@ -98,10 +109,20 @@ class Generation:
         if self._cancel.is_set():
             self.stats.tokens_after_cancel += n
             return False
+        self.stats.last_token = now
         return True
 
-    def feed(self, text: str) -> None:
+    def feed(self, text: str) -> bool:
+        """Pass text on; False when nothing more is wanted (the producer should stop now)."""
         self._put(text)
+        if self.stop_when is not None:
+            self._text += text
+            try:
+                if self.stop_when(self._text):
+                    self._cancel.set()
+            except Exception:  # a judgement that fails must not end the generation
+                self.stop_when = None
+        return not self._cancel.is_set()
 
     def finish(self, error: BaseException | None = None) -> None:
         self.stats.finished = time.monotonic()

@@ -1,0 +1,1 @@
+"""Benchmarks that drive the real server and model: `make bench-latency`."""
