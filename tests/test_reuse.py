@@ -90,3 +90,16 @@ def test_a_completion_typed_to_its_end_is_a_miss_so_the_model_is_asked_again():
     raw = "a, b)"
     assert continuation(raw, ctx, STOPS, "", None, True).text == "a, b"
     assert continuation(raw, ctx, STOPS, "a, b", None, True).state == "miss"
+
+
+def test_the_last_sessions_counters_are_kept_for_doctor(tmp_path, monkeypatch):
+    from ghostwright import session_stats
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    backend = {"backend": "openvino", "requests": 12, "cancellations": 5, "cacheHits": 2, "typeaheadHits": 3,
+               "tokensGenerated": 300, "tokensDiscarded": 40, "ttftMs": {"p50": 81.0, "p95": 240.0},
+               "tokensPerSecond": {"p50": 38.2}}
+    session_stats.save([backend], force=True)
+    line = session_stats.summary(session_stats.load()["backends"][0])
+    assert line == ("openvino: 12 model calls, 5 cancelled, 2 cache + 3 typed-ahead hits, 300 tokens"
+                    " (40 thrown away), TTFT p50 81 ms p95 240 ms, 38 tokens/s")

@@ -48,5 +48,13 @@ def run() -> int:
     except BackendError as exc:
         ok = False
         print(f"  ! {exc}")
+    from ghostwright import session_stats
+
+    last = session_stats.load()
+    if last and last.get("backends"):
+        for backend in last["backends"]:
+            print(f"latency (last session, {last.get('savedAt', '?')}): {session_stats.summary(backend)}")
+    else:
+        print("latency: no server session recorded yet (see ghostwright/status while one runs)")
     print("verdict: " + ("ready" if ok else "not ready (see ! lines)"))
     return 0 if ok else 1

@@ -9,7 +9,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration
+from ghostwright import __version__, config as configuration, session_stats
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import prepare
 from ghostwright.documents import DocumentStore
@@ -179,6 +179,7 @@ class GhostwrightServer(LanguageServer):
             view = self.flights.launch(doc, offset, prepared, backend)
         text = await follow(view, send_partial)
         count_reuse(backend.counters, view, text)
+        session_stats.save([backend.describe()])
         return text or ""
 
     # --- configuration ---
@@ -267,6 +268,8 @@ def create_server() -> GhostwrightServer:
     def shutdown(ls: GhostwrightServer, _params: Any) -> None:
         ls.scheduler.cancel_all()
         ls.flights.clear()
+        if ls.backend is not None:
+            session_stats.save([ls.backend.describe()], force=True)
 
     @server.feature(STATUS)
     def status(ls: GhostwrightServer, _params: Any) -> dict:

@@ -157,6 +157,7 @@ class ReplayResult:
     keystrokes: int = 0
     accepted_chars: int = 0
     accepts: int = 0
+    answers: int = 0  # requests answered with a suggestion
     pauses: int = 0
     pause_first_ms: list[float] = field(default_factory=list)
     counters: dict = field(default_factory=dict)
@@ -165,12 +166,13 @@ class ReplayResult:
 async def replay(seed: int, limit: int) -> ReplayResult:
     source = REPLAY_FILE.read_text(encoding="utf-8")
     start, end = source.index(REPLAY_START), source.index(REPLAY_END)
-    target = source[start:end][:limit]
+    # Written on a line of its own, as a new function is, with the rest of the file below it.
+    target = source[start:end].rstrip("\n")[:limit]
     editor = Editor({})  # the defaults: adaptive debounce, cache on
     await editor.start()
     result = ReplayResult()
     try:
-        editor.open(source[:start] + source[end:])
+        editor.open(source[:start] + "\n\n" + source[end:])
         before = await editor.counters()
         cursor, typed = start, 0
         keys = human_schedule(target, seed)
@@ -221,6 +223,8 @@ async def replay(seed: int, limit: int) -> ReplayResult:
         result.counters = {key: after[key] - before[key] for key in (
             "requests", "cancellations", "cacheHits", "typeaheadHits", "tokensGenerated",
             "tokensDiscarded", "tokensAfterCancel")}
+        result.counters["ttftMs"] = after["ttftMs"]
+        result.answers = sum(1 for text, _t in answers.values() if text)
     finally:
         await editor.stop()
     return result
@@ -274,7 +278,7 @@ def big_file(lines: int = 5000) -> str:
 
 
 async def overhead(samples: int, seed: int) -> dict:
-    editor = Editor({"completion": {"debounceMs": 0, "maxTokens": 16}})
+    editor = Editor({"completion": {"debounceMs": 0, "maxTokens": 8}})
     await editor.start()
     rng = random.Random(seed)
     rows: list[float] = []
@@ -371,6 +375,8 @@ def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
             f"| pause → first partial p50 / p95 | {pf['p50']} / {pf['p95']} ms"
             f" ({len(rep.pause_first_ms)} of {rep.pauses} pauses showed a suggestion) | |",
             f"| typed-ahead hits / cache hits | {c['typeaheadHits']} / {c['cacheHits']} | |",
+            f"| requests answered with a suggestion | {rep.answers} | |",
+            f"| model time to first token p50 / p95 | {c['ttftMs']['p50']} / {c['ttftMs']['p95']} ms | |",
             f"| accepts (characters) | {rep.accepts} ({rep.accepted_chars}) | |", ""]
     if over is not None:
         lines += [
@@ -414,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ghostwright.bench.latency", description=__doc__)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--chars", type=int, default=600, help="characters of the replay to type")
-    parser.add_argument("--samples", type=int, default=100, help="requests for the overhead figure")
+    parser.add_argument("--samples", type=int, default=60, help="requests for the overhead figure")
     parser.add_argument("--rounds", type=int, default=5, help="warm/cold rounds")
     parser.add_argument("--parts", nargs="+", default=["replay", "overhead", "warm"],
                         choices=["replay", "overhead", "warm"])
