@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
 import random
 import statistics
 import sys
@@ -163,12 +165,12 @@ class ReplayResult:
     counters: dict = field(default_factory=dict)
 
 
-async def replay(seed: int, limit: int) -> ReplayResult:
+async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayResult:
     source = REPLAY_FILE.read_text(encoding="utf-8")
     start, end = source.index(REPLAY_START), source.index(REPLAY_END)
     # Written on a line of its own, as a new function is, with the rest of the file below it.
     target = source[start:end].rstrip("\n")[:limit]
-    editor = Editor({})  # the defaults: adaptive debounce, cache on
+    editor = Editor(options or {})  # the defaults: adaptive debounce, cache on
     await editor.start()
     result = ReplayResult()
     try:
@@ -355,9 +357,11 @@ async def warm_cold(rounds: int) -> dict:
 # --- report ----------------------------------------------------------------------------------
 
 def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = ["## Latency", "",
              f"`make bench-latency` ({time.strftime('%Y-%m-%d')}, embedded qwen2.5-coder-0.5b on the CPU,"
-             " 2-core machine shared with other jobs).", ""]
+             f" {os.cpu_count()} cores, load average {load:.1f} at the end of the run)."
+             " What the figures mean: [latency.md](latency.md#what-the-figures-say).", ""]
     if rep is not None:
         c = rep.counters
         k = max(1, rep.keystrokes)
@@ -410,7 +414,7 @@ def write_section(section: str, path: Path) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> str:
-    rep = await replay(args.seed, args.chars) if "replay" in args.parts else None
+    rep = await replay(args.seed, args.chars, json.loads(args.options)) if "replay" in args.parts else None
     over = await overhead(args.samples, args.seed) if "overhead" in args.parts else None
     wc = await warm_cold(args.rounds) if "warm" in args.parts else None
     return report(rep, over, wc)
@@ -424,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="warm/cold rounds")
     parser.add_argument("--parts", nargs="+", default=["replay", "overhead", "warm"],
                         choices=["replay", "overhead", "warm"])
+    parser.add_argument("--options", default="{}", help="initializationOptions (JSON) for the replay")
     parser.add_argument("--write", type=Path, help="keep the section in this markdown file (docs/benchmarks.md)")
     args = parser.parse_args(argv)
     section = asyncio.run(main_async(args))
