@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-quality bench-backends bench-soak clean emacs-deps
+.PHONY: install run test bench bench-quality bench-latency bench-backends bench-soak clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -56,6 +56,10 @@ bench-backends: install
 # 2,000 completion requests with random cancellations: RSS growth after warm-up, leaks, stuck requests.
 bench-soak: install
 	$(BIN)/python tests/bench/soak.py --requests 2000
+
+# Typing replay, server overhead and warm/cold TTFT through the real server; kept in docs/benchmarks.md.
+bench-latency: install
+	$(BIN)/python -m ghostwright.bench.latency --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

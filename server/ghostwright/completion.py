@@ -23,6 +23,30 @@ class Completion:
     stats: GenerationStats | None = None
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a generation needs, decided before the model is asked."""
+
+    ctx: context.Context
+    request: GenerationRequest
+    stops: tuple[str, ...]
+
+
+def prepare(
+    doc: Document, offset: int, config: Config, backend: Backend, invoked: bool = False
+) -> Prepared | None:
+    """Context and prompt at `offset`, or None where no completion makes sense."""
+    ctx = context.build(doc, offset, config.context, backend.count_tokens)
+    if ctx is None:
+        return None
+    template = prompts.TEMPLATES.get(config.completion.template) or backend.template
+    assert template is not None
+    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
+    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
+                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
+    return Prepared(ctx, request, template.stop_tokens)
+
+
 async def complete(
     doc: Document,
     offset: int,
@@ -35,15 +59,10 @@ async def complete(
 
     Cancelling the awaiting task cancels the backend's generation at its next token.
     """
-    ctx = context.build(doc, offset, config.context, backend.count_tokens)
-    if ctx is None:
+    prepared = prepare(doc, offset, config, backend, invoked)
+    if prepared is None:
         return Completion("", offset)
-    template = prompts.TEMPLATES.get(config.completion.template) or backend.template
-    assert template is not None
-    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
-    stops = template.stop_tokens
-    request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
-                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
+    ctx, request, stops = prepared.ctx, prepared.request, prepared.stops
     gen = backend.start(request)
     raw, shown = "", ""
     finished = False

@@ -89,6 +89,10 @@ class CompletionConfig:
     # The prompt template; "" detects it from the model's metadata and name.
     template: str = _choice("", "", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder",
                             "codellama", "codestral", "codegemma", "plain")
+    # The adaptive debounce moves within this range: shorter after delimiters, longer mid-word.
+    debounce_min_ms: int = _range(150, 0, 2000)
+    debounce_max_ms: int = _range(300, 0, 2000)
+    cache_entries: int = _range(256, 0, 100000)  # finished completions kept by exact prompt; 0 = none
 
 
 @dataclass

@@ -73,6 +73,14 @@ def run() -> int:
         ok = False
         print(f"  ! {exc}")
     ok = _other_backends(cfg) and ok
+    from ghostwright import session_stats
+
+    last = session_stats.load()
+    if last and last.get("backends"):
+        for backend in last["backends"]:
+            print(f"latency (last session, {last.get('savedAt', '?')}): {session_stats.summary(backend)}")
+    else:
+        print("latency: no server session recorded yet (see ghostwright/status while one runs)")
     print("verdict: " + ("ready" if ok else "not ready (see ! lines)"))
     return 0 if ok else 1
 
@@ -96,7 +104,7 @@ async def _check(cfg: configuration.Config) -> bool:
     if cfg.ollama.model:
         from ghostwright.backends.ollama import OllamaBackend
 
-        b = OllamaBackend(cfg.ollama)
+        b = OllamaBackend(cfg.ollama, cfg.allow_remote)
         print(f"ollama: {b.host}")
         try:
             await b.load(lambda msg: None)  # loads the model with our options, as the server would
@@ -115,7 +123,7 @@ async def _check(cfg: configuration.Config) -> bool:
     if cfg.openai.base_url:
         from ghostwright.backends.openai import OpenAIBackend
 
-        o = OpenAIBackend(cfg.openai)
+        o = OpenAIBackend(cfg.openai, cfg.allow_remote)
         print(f"openai: {o.base_url}, model {cfg.openai.model or '(not set)'}"
               + (f", key from ${cfg.openai.api_key_env}" if cfg.openai.api_key_env else ""))
         o.notify = lambda message: print(f"  ! {message}")

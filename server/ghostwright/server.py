@@ -10,11 +10,12 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration, guards, provenance, telemetry, wire
+from ghostwright import __version__, config as configuration, guards, provenance, session_stats, telemetry, wire
 from ghostwright.backends.base import Backend, BackendError
-from ghostwright.completion import complete
+from ghostwright.completion import prepare
 from ghostwright.documents import DocumentStore
-from ghostwright.scheduler import Scheduler, debounce_seconds
+from ghostwright.flights import Flights, count_reuse, follow
+from ghostwright.scheduler import Debouncer, Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ class GhostwrightServer(LanguageServer):
         self.base_config = self.config
         self.documents = DocumentStore()
         self.scheduler = Scheduler()
+        self.debouncer = Debouncer()
+        self.flights = Flights()
         self.backend: Backend | None = None
         self.backend_ready = asyncio.Event()
         self.backend_error: str | None = None
@@ -69,6 +72,7 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready.clear()
         self.backend_error = None
         self.vetting = None
+        self.flights.clear()
         self.backend = make_backend(self.config)
         self.backend.notify = self.tell
         self._load_task = asyncio.create_task(self._load(self.backend))
@@ -141,9 +145,12 @@ class GhostwrightServer(LanguageServer):
                           f"({self.config.completion.max_document_bytes / 1e6:.1f} MB): no completions for it",
                           lsp.MessageType.Info)
             return empty
+        offset = doc.offset_at(params.position.line, params.position.character, self.encoding)
+        # Before superseding the older request: its generation may still fit what was typed.
+        view = self.flights.adopt(doc, offset, self.config) if self.backend_ready.is_set() else None
         ticket = self.scheduler.enter(uri)
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
-        work = asyncio.create_task(self._complete(uri, params.position, invoked))
+        work = asyncio.create_task(self._complete(uri, offset, invoked, view))
         ticket.task = work
         try:
             return await work
@@ -161,20 +168,16 @@ class GhostwrightServer(LanguageServer):
             raise
         finally:
             self.scheduler.leave(ticket)
+            if view is not None:
+                view.release()  # also when the work was cancelled before it started
 
-    async def _complete(self, uri: str, position: lsp.Position, invoked: bool) -> lsp.InlineCompletionList:
-        delay = debounce_seconds(self.config.completion.debounce_ms, invoked)
-        if delay:
-            await asyncio.sleep(delay)
-        backend = await self.ready_backend()
+    async def _complete(self, uri: str, offset: int, invoked: bool, view) -> lsp.InlineCompletionList:
         doc = self.documents.get(uri)
-        if backend is None or doc is None:
+        if doc is None:
             return lsp.InlineCompletionList(items=[])
-        encoding = self.encoding
-        offset = doc.offset_at(position.line, position.character, encoding)
+        encoding, version = self.encoding, doc.version
         line, character = doc.position_at(offset, encoding)
         where = lsp.Position(line=line, character=character)
-        version = doc.version
 
         def send_partial(text: str) -> None:
             self.protocol.notify(PARTIAL, {
@@ -183,11 +186,43 @@ class GhostwrightServer(LanguageServer):
                 "text": text,
             })
 
-        result = await complete(doc, offset, self.config, backend, send_partial, invoked=invoked)
-        if not result.text:
+        text = None
+        if view is not None:  # typed-ahead: no debounce, no model call
+            text = await follow(view, send_partial)
+            if self.backend is not None:
+                count_reuse(self.backend.counters, view, text)
+        if text is None:
+            text = await self._ask(doc, offset, invoked, send_partial)
+        if not text:
             return lsp.InlineCompletionList(items=[])
-        item = lsp.InlineCompletionItem(insert_text=result.text, range=lsp.Range(start=where, end=where))
+        item = lsp.InlineCompletionItem(insert_text=text, range=lsp.Range(start=where, end=where))
         return lsp.InlineCompletionList(items=[item])
+
+    async def _ask(self, doc, offset: int, invoked: bool, send_partial) -> str:
+        """The prompt cache, else a new generation after the adaptive debounce."""
+        backend = await self.ready_backend()
+        if backend is None or self.documents.get(doc.uri) is not doc:
+            return ""
+        version = doc.version
+        prepared = prepare(doc, offset, self.config, backend, invoked)
+        if prepared is None:
+            return ""
+        self.flights.cache.capacity = self.config.completion.cache_entries
+        view = self.flights.from_cache(doc, offset, prepared, backend)
+        if view is None:
+            c = self.config.completion
+            before = doc.text[offset - 1:offset] if offset else ""
+            delay = self.debouncer.wait_seconds(doc.uri, before, invoked, c.debounce_ms,
+                                                c.debounce_min_ms, c.debounce_max_ms)
+            if delay:
+                await asyncio.sleep(delay)
+            if doc.version != version:  # changed without a newer request: this position is stale
+                return ""
+            view = self.flights.launch(doc, offset, prepared, backend)
+        text = await follow(view, send_partial)
+        count_reuse(backend.counters, view, text)
+        session_stats.save([backend.describe()])
+        return text or ""
 
     # --- configuration ---
     def apply_configuration(self, settings: Any) -> None:
@@ -266,11 +301,14 @@ def create_server() -> GhostwrightServer:
             log.warning("didChange for %s carries version %d after %d", doc.uri, params.text_document.version,
                         doc.version)
         doc.version = params.text_document.version
+        ls.debouncer.changed(doc.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
         ls._told.forget(("size", params.text_document.uri))
+        ls.flights.forget(params.text_document.uri)
+        ls.debouncer.forget(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
@@ -283,6 +321,9 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: GhostwrightServer, _params: Any) -> None:
         ls.scheduler.cancel_all()
+        ls.flights.clear()
+        if ls.backend is not None:
+            session_stats.save([ls.backend.describe()], force=True)
 
     @server.feature(STATUS)
     def status(ls: GhostwrightServer, _params: Any) -> dict:

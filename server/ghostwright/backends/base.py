@@ -42,6 +42,7 @@ class GenerationStats:
     cancelled: bool = False
     started: float = 0.0
     first_token: float | None = None
+    last_token: float | None = None  # the last token that was still wanted
     finished: float | None = None
     # Mean log-probability per generated token, where the backend reports it; the router reads it.
     mean_logprob: float | None = None
@@ -56,6 +57,11 @@ class GenerationStats:
     def duration_ms(self) -> float | None:
         return None if self.finished is None else (self.finished - self.started) * 1000
 
+    @property
+    def generate_ms(self) -> float | None:
+        """From the request to the backend until its last wanted token: the backend's own time."""
+        return None if self.last_token is None else (self.last_token - self.started) * 1000
+
     def to_wire(self) -> dict:
         return {
             "tokens": self.tokens,
@@ -65,6 +71,7 @@ class GenerationStats:
             "durationMs": self.duration_ms,
             "meanLogprob": self.mean_logprob,
             "backend": self.backend,
+            "generateMs": self.generate_ms,
         }
 
 
@@ -80,6 +87,10 @@ class Generation:
         self._cancel = threading.Event()
         self.stats = GenerationStats(started=time.monotonic())
         self.done = asyncio.Event()
+        # Judged on the producer's thread after each piece of text, so the device stops at the
+        # token that completed the answer instead of one token later.
+        self.stop_when: Callable[[str], bool] | None = None
+        self._text = ""
 
     # --- consumer side (event loop) ---
     def cancel(self) -> None:
@@ -115,10 +126,20 @@ class Generation:
         if self._cancel.is_set():
             self.stats.tokens_after_cancel += n
             return False
+        self.stats.last_token = now
         return True
 
-    def feed(self, text: str) -> None:
+    def feed(self, text: str) -> bool:
+        """Pass text on; False when nothing more is wanted (the producer should stop now)."""
         self._put(text)
+        if self.stop_when is not None:
+            self._text += text
+            try:
+                if self.stop_when(self._text):
+                    self._cancel.set()
+            except Exception:  # a judgement that fails must not end the generation
+                self.stop_when = None
+        return not self._cancel.is_set()
 
     def finish(self, error: BaseException | None = None) -> None:
         self.stats.finished = time.monotonic()
@@ -149,28 +170,57 @@ class StreamGeneration(Generation):
             self.task.cancel()
 
 
+def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> dict[str, float | None]:
+    """Nearest-rank percentiles, e.g. {"p50": ..., "p95": ...}; None when there is no sample."""
+    ordered = sorted(values)
+    out: dict[str, float | None] = {}
+    for p in points:
+        if not ordered:
+            out[f"p{p}"] = None
+        else:
+            rank = max(0, min(len(ordered) - 1, -(-p * len(ordered) // 100) - 1))
+            out[f"p{p}"] = round(ordered[rank], 2)
+    return out
+
+
 @dataclass
 class BackendCounters:
     requests: int = 0
     cancellations: int = 0
     tokens: int = 0
+    # Tokens of generations cancelled before anyone could use them: device time spent for nothing.
     tokens_discarded: int = 0
+    tokens_after_cancel: int = 0
+    cache_hits: int = 0
+    typeahead_hits: int = 0
     last: GenerationStats | None = None
     ttft_ms: list[float] = field(default_factory=list)
+    tokens_per_s: list[float] = field(default_factory=list)
 
     def record(self, gen: Generation) -> None:
+        s = gen.stats
         self.requests += 1
-        self.cancellations += gen.stats.cancelled
-        self.tokens += gen.stats.tokens
-        self.last = gen.stats
-        if gen.stats.ttft_ms is not None:
-            self.ttft_ms = (self.ttft_ms + [gen.stats.ttft_ms])[-200:]
+        self.cancellations += s.cancelled
+        self.tokens += s.tokens
+        self.tokens_after_cancel += s.tokens_after_cancel
+        self.last = s
+        if s.ttft_ms is not None:
+            self.ttft_ms = (self.ttft_ms + [s.ttft_ms])[-1000:]
+        if s.tokens >= 2 and s.first_token is not None and s.finished is not None and s.finished > s.first_token:
+            rate = (s.tokens - 1) / (s.finished - s.first_token)
+            self.tokens_per_s = (self.tokens_per_s + [rate])[-1000:]
 
     def to_wire(self) -> dict:
         return {
             "requests": self.requests,
             "cancellations": self.cancellations,
+            "cacheHits": self.cache_hits,
+            "typeaheadHits": self.typeahead_hits,
             "tokensGenerated": self.tokens,
+            "tokensDiscarded": self.tokens_discarded,
+            "tokensAfterCancel": self.tokens_after_cancel,
+            "ttftMs": percentiles(self.ttft_ms),
+            "tokensPerSecond": percentiles(self.tokens_per_s, (5, 50, 95)),
             "lastGeneration": self.last.to_wire() if self.last else None,
         }
 

@@ -291,8 +291,10 @@ class _Streamer(_streamer_base()):  # type: ignore[misc]
             text = self._tokenizer.decode(self._ids, skip_special_tokens=False)
             # Hold back a partial UTF-8 sequence until its last byte arrives.
             if not text.endswith("\ufffd") and len(text) > len(self._sent):
-                self._gen.feed(text[len(self._sent):])
+                wanted = self._gen.feed(text[len(self._sent):])
                 self._sent = text
+                if not wanted:
+                    return openvino_genai.StreamingStatus.STOP
         return openvino_genai.StreamingStatus.RUNNING
 
     def end(self) -> None:

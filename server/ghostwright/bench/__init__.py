@@ -1,1 +1,1 @@
-"""Benchmarks run by `make bench` and `make bench-quality` (not part of the server)."""
+"""Benchmarks that drive the real server and model (`make bench`, `bench-quality`, `bench-latency`); not part of the server."""
