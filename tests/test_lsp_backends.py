@@ -27,7 +27,8 @@ def fake():
 
 
 def options(fake: FakeProcess) -> dict:
-    return {"completion": {"debounceMs": 0, "maxTokens": 24},
+    # No prompt cache: every request here must reach a backend (the cache has its own tests).
+    return {"completion": {"debounceMs": 0, "maxTokens": 24, "cacheEntries": 0},
             "ollama": {"model": "qwen2.5-coder:7b", "host": fake.url, "connectTimeoutS": 0.5},
             "router": {"retryMinS": 60}}
 
@@ -52,8 +53,11 @@ async def test_lines_go_to_openvino_blocks_to_ollama_and_a_dead_ollama_gives_one
         assert [r["path"] for r in fake.log()] == ["/api/generate"] * 2  # the warm-up load and the block
 
         fake.kill()  # Ollama stops while the editor is in use
-        for _ in range(3):
-            block = await s.complete_async(URI, *BLOCK_AT, invoked=False)
+        for n in range(3):
+            # A fresh document each time: the same one would be answered from its last generation.
+            uri = URI.replace("demo", f"demo{n}")
+            s.open(uri, TEXT)
+            block = await s.complete_async(uri, *BLOCK_AT, invoked=False)
             assert block.items and block.items[0].insert_text.strip()  # from OpenVINO now
         told = [m.message for m in s.client.messages if "Ollama" in m.message]
         assert len(told) == 1, told
