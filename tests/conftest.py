@@ -16,6 +16,7 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ghostwright import model_store
+from ghostwright.bench import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
@@ -66,10 +67,10 @@ class Session:
         self.result: lsp.InitializeResult | None = None
 
     async def status(self) -> dict:
-        return _plain(await self.client.protocol.send_request_async("ghostwright/status", {}))
+        return plain(await self.client.protocol.send_request_async("ghostwright/status", {}))
 
     async def text_of(self, uri: str) -> dict:
-        return _plain(await self.client.protocol.send_request_async(
+        return plain(await self.client.protocol.send_request_async(
             "ghostwright/documentText", {"textDocument": {"uri": uri}}))
 
     def open(self, uri: str, text: str, language: str = "python", version: int = 1) -> None:
@@ -94,17 +95,6 @@ class Session:
             await asyncio.sleep(0.1)
 
 
-def _plain(value: Any) -> Any:
-    """pygls hands unknown-method params over as attribute objects: make them plain data."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return [_plain(v) for v in value]
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    return {k: _plain(v) for k, v in vars(value).items()}
 
 
 @asynccontextmanager
@@ -124,7 +114,7 @@ async def session(
 
     @client.feature(PARTIAL)
     def on_partial(params: Any) -> None:
-        s.partials.append(_plain(params))
+        s.partials.append(plain(params))
 
     caps = lsp.ClientCapabilities(
         window=lsp.WindowClientCapabilities(work_done_progress=progress),

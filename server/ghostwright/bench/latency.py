@@ -22,6 +22,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from ghostwright.backends.base import percentiles
+from ghostwright.bench import plain
 
 PACKAGE = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
@@ -32,16 +33,6 @@ REPLAY_START = "    def offset_at("
 REPLAY_END = "    def apply_change("
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
-        return [_plain(v) for v in value]
-    if hasattr(value, "_asdict"):
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    return {k: _plain(v) for k, v in vars(value).items()}
 
 
 class Editor:
@@ -57,7 +48,7 @@ class Editor:
 
         @self.client.feature(PARTIAL)
         def on_partial(params: Any) -> None:
-            self.partials.append((time.perf_counter(), _plain(params)))
+            self.partials.append((time.perf_counter(), plain(params)))
 
     async def start(self) -> None:
         await self.client.start_io(sys.executable, "-m", "ghostwright", "serve")
@@ -79,7 +70,7 @@ class Editor:
         await self.client.stop()
 
     async def status(self) -> dict:
-        return _plain(await self.client.protocol.send_request_async(STATUS, {}))
+        return plain(await self.client.protocol.send_request_async(STATUS, {}))
 
     async def counters(self) -> dict:
         return (await self.status())["backends"][0]
