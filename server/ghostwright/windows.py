@@ -113,13 +113,7 @@ def _boundaries(text: str, offset: int, tree: SyntaxTree | None, language: str) 
     else:
         # No grammar: every line is a boundary, and lines at lower indentation are preferred by
         # nothing more than the budget (the fallback never fails).
-        pos = 0
-        while pos < cursor_line:
-            before.add(pos)
-            nl = text.find("\n", pos)
-            if nl == -1:
-                break
-            pos = nl + 1
+        before.update(_line_starts_between(text, 0, cursor_line))
         pos = offset
         while True:
             nl = text.find("\n", pos)
