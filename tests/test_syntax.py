@@ -89,3 +89,27 @@ def test_languages_without_a_grammar_open_without_a_tree():
     doc.apply_change((0, 0), (0, 0), "x", "utf-16")
     assert doc.text.startswith("xIDENT")
     assert syntax.parse_text("cobol", "x") is None
+
+
+def test_node_offsets_are_code_points_in_a_large_file_with_wide_characters():
+    # Checkpoints every CHUNK code points: node positions far into a mixed file, on both sides of
+    # chunk borders, must still land on the right characters (as a user sees: the right statement).
+    rng = random.Random(7)
+    words = ["x", "é", "日本", "😀", "\ud800", "ab", " ", "\n"]
+    text = "".join(rng.choice(words) for _ in range(3 * syntax.OffsetIndex.CHUNK))
+    index = syntax.OffsetIndex(text)
+    data = text.encode("utf-8", "surrogatepass")
+    for offset in list(range(0, len(text), 97)) + [len(text)]:
+        byte = len(text[:offset].encode("utf-8", "surrogatepass"))
+        assert index.to_byte(offset) == byte
+        assert index.to_offset(byte) == offset == len(data[:byte].decode("utf-8", "surrogatepass"))
+
+
+def test_statements_of_a_non_ascii_file_are_found_at_their_code_points():
+    body = "".join(f"def f{i}():\n    return '{'é' * (i % 5)}'\n\n" for i in range(800))
+    tree = SyntaxTree("python", body)
+    last = tree.tree.root_node.named_children[-1]
+    start = tree.to_offset(last.start_byte)
+    assert body[start:].startswith("def f799():")
+    assert tree.to_offset(last.end_byte) == len(body.rstrip("\n"))
+    assert tree.to_byte(start) == last.start_byte

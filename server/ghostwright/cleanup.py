@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ghostwright import lisp, syntax
 from ghostwright.context import Context
@@ -188,17 +189,24 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
     syntax error to what the window had without it — nothing, when every cut adds one."""
     if not text or syntax.grammar(ctx.language) is None:
         return text
-    base = syntax.parse_text(ctx.language, ctx.prefix + ctx.suffix)
+    base = _window_tree(ctx.language, ctx.prefix, ctx.suffix)
     if base is None:
         return text
-    allowed = syntax.error_count(base)
+    tree, allowed = base
     cuts = [i for i, ch in enumerate(text) if ch == "\n"][::-1] if ctx.multiline else []
     for end in [len(text)] + cuts:
         candidate = text[:end].rstrip()
-        tree = syntax.parse_text(ctx.language, ctx.prefix + candidate + ctx.suffix)
-        if tree is not None and syntax.error_count(tree) <= allowed:
+        if syntax.error_count(tree.with_insertion(len(ctx.prefix), candidate)) <= allowed:
             return candidate
     return ""
+
+
+@lru_cache(maxsize=16)
+def _window_tree(language: str, prefix: str, suffix: str) -> tuple[syntax.SyntaxTree, int] | None:
+    """The window's tree with nothing at the cursor, and its syntax errors: the same for every
+    judgement of one request's text, so parsed once (each candidate reparses from it)."""
+    base = syntax.parse_text(language, prefix + suffix)
+    return None if base is None else (base, syntax.error_count(base))
 
 
 def drop_repetition(text: str, ctx: Context) -> str:

@@ -36,7 +36,7 @@ def prepare(
     doc: Document, offset: int, config: Config, backend: Backend, invoked: bool = False
 ) -> Prepared | None:
     """Context and prompt at `offset`, or None where no completion makes sense."""
-    ctx = context.build(doc, offset, config.context, backend.count_tokens)
+    ctx = context.build(doc, offset, config.context, backend.count_tokens, backend.count_tokens_each)
     if ctx is None:
         return None
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template

@@ -133,7 +133,8 @@ def _has_body(line_prefix: str, next_line: str | None) -> bool:
 
 
 def build(doc: Document, offset: int, config: ContextConfig,
-          count_tokens: windows.TokenCounter | None = None) -> Context | None:
+          count_tokens: windows.TokenCounter | None = None,
+          count_each: windows.BatchCounter | None = None) -> Context | None:
     """The context at `offset`, or None where a completion makes no sense."""
     text = doc.text
     language = language_of(doc.language_id, doc.uri)
@@ -155,11 +156,12 @@ def build(doc: Document, offset: int, config: ContextConfig,
     try:
         window, anchor = windows.build_windows(
             text, offset, tree, language, config.max_prefix_tokens, config.max_suffix_tokens,
-            count_tokens, anchor)
+            count_tokens, anchor, count_each)
     except Exception:  # a surprise in the tree costs the syntax-aware cut, not the completion
         log.exception("syntax-aware windows failed at %s:%d; using whole lines", doc.uri, offset)
         window, anchor = windows.build_windows(
-            text, offset, None, "", config.max_prefix_tokens, config.max_suffix_tokens, count_tokens)
+            text, offset, None, "", config.max_prefix_tokens, config.max_suffix_tokens, count_tokens,
+            count_each=count_each)
     try:
         doc.window_anchor = anchor  # kept on the document so the next request starts from it
     except AttributeError:

@@ -205,7 +205,7 @@ class Router(Backend):
     def start(self, request: GenerationRequest) -> Generation:
         gen = StreamGeneration(asyncio.get_running_loop())
         gen.task = asyncio.create_task(self._run(request, gen))
-        gen.task.add_done_callback(lambda _t: self.counters.record(gen))
+        self.counters.begin(gen, gen.task.add_done_callback)
         return gen
 
     def _start_on(self, slot: str, request: GenerationRequest) -> Generation:
@@ -275,10 +275,17 @@ class Router(Backend):
         for backend in self.slots.values():
             await backend.close()
 
-    def count_tokens(self, text: str) -> int:
+    def _counting(self) -> Backend | None:
         # Windows are cut for the everyday backend: its tokenizer is the one in process.
-        first = self.slots.get(NPU) or next(iter(self.slots.values()), None)
+        return self.slots.get(NPU) or next(iter(self.slots.values()), None)
+
+    def count_tokens(self, text: str) -> int:
+        first = self._counting()
         return first.count_tokens(text) if first is not None else super().count_tokens(text)
+
+    def count_tokens_each(self, texts: list[str]) -> list[int]:
+        first = self._counting()
+        return first.count_tokens_each(texts) if first is not None else super().count_tokens_each(texts)
 
     def describe(self) -> dict:
         return {

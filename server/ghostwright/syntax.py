@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import logging
 from dataclasses import dataclass
@@ -87,6 +88,42 @@ def _point(text: str, offset: int) -> tuple[int, int]:
     return row, len(head) if head.isascii() else len(_encode(head))
 
 
+class OffsetIndex:
+    """Byte offsets to code points and back in O(chunk), for one version of a text.
+
+    Node positions come from tree-sitter in UTF-8 bytes; decoding the text up to each of them
+    cost O(file) per node, thousands of nodes per request on a large file. Checkpoints every
+    CHUNK code points bound each conversion to one chunk, and ASCII chunks need no decoding.
+    """
+
+    CHUNK = 2048
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._chars = list(range(0, len(text) + 1, self.CHUNK))
+        self._bytes: list[int] = []
+        self._ascii: list[bool] = []
+        byte = 0
+        for c in self._chars:
+            self._bytes.append(byte)
+            piece = text[c:c + self.CHUNK]
+            self._ascii.append(piece.isascii())
+            byte += len(piece) if self._ascii[-1] else len(_encode(piece))
+
+    def to_offset(self, byte: int) -> int:
+        i = bisect.bisect_right(self._bytes, byte) - 1
+        c, b = self._chars[i], self._bytes[i]
+        if self._ascii[i]:
+            return c + (byte - b)
+        piece = _encode(self._text[c:c + self.CHUNK])
+        return c + len(piece[:byte - b].decode("utf-8", "surrogatepass"))
+
+    def to_byte(self, offset: int) -> int:
+        i = min(offset // self.CHUNK, len(self._chars) - 1)
+        c, b = self._chars[i], self._bytes[i]
+        return b + (offset - c if self._ascii[i] else len(_encode(self._text[c:offset])))
+
+
 @dataclass
 class Span:
     """A syntax node seen in code points: what the context and clean-up need of it."""
@@ -109,6 +146,7 @@ class SyntaxTree:
         self._bytes = _encode(text)
         self._tree = self._parser.parse(self._bytes)
         self._dirty = False
+        self._index: OffsetIndex | None = None
 
     def edit(self, text: str, start: int, old_end: int, new_text: str) -> str:
         """Apply one change (code-point offsets into `text`) to the tree; returns the new text."""
@@ -125,7 +163,18 @@ class SyntaxTree:
         )
         self._text = new
         self._dirty = True
+        self._index = None
         return new
+
+    def with_insertion(self, at: int, inserted: str) -> "SyntaxTree":
+        """A new tree for this text with `inserted` at code point `at`, reparsed incrementally
+        from this one (about a third of a fresh parse for a completion in a window)."""
+        other = object.__new__(SyntaxTree)
+        other.language, other._parser, other._index = self.language, self._parser, None
+        other._tree = self.tree.copy()
+        other._text = self._text
+        other.edit(self._text, at, at, inserted)
+        return other
 
     def replace(self, text: str) -> None:
         """A whole-document change: parse from scratch."""
@@ -133,6 +182,7 @@ class SyntaxTree:
         self._bytes = _encode(text)
         self._tree = self._parser.parse(self._bytes)
         self._dirty = False
+        self._index = None
 
     @property
     def tree(self) -> Any:
@@ -146,16 +196,21 @@ class SyntaxTree:
     def text(self) -> str:
         return self._text
 
+    def _offsets(self) -> OffsetIndex:
+        if self._index is None:
+            self._index = OffsetIndex(self._text)
+        return self._index
+
     def to_offset(self, byte: int) -> int:
         """Code-point offset of a byte offset."""
         if self._text.isascii():
             return byte
-        return len(self._bytes[:byte].decode("utf-8", "surrogatepass"))
+        return self._offsets().to_offset(byte)
 
     def to_byte(self, offset: int) -> int:
         if self._text.isascii():
             return offset
-        return len(_encode(self._text[:offset]))
+        return self._offsets().to_byte(offset)
 
     def span(self, node: Any) -> Span:
         return Span(node.type, self.to_offset(node.start_byte), self.to_offset(node.end_byte), node.has_error)

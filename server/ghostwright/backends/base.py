@@ -7,7 +7,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable
 
 from ghostwright.prompts import Template
 
@@ -185,17 +185,26 @@ def percentiles(values: list[float], points: tuple[int, ...] = (50, 95, 99)) -> 
 
 @dataclass
 class BackendCounters:
+    started: int = 0  # written on the event loop only; `requests` when each generation has ended
     requests: int = 0
     cancellations: int = 0
     tokens: int = 0
-    # Tokens of generations cancelled before anyone could use them: device time spent for nothing.
+    # Tokens of cancelled generations that no one saw: produced after the last text the editor was
+    # sent, or for a request already gone. Device time spent for nothing.
     tokens_discarded: int = 0
+    # All tokens of cancelled generations, including what was shown before the user typed on.
+    tokens_cancelled: int = 0
     tokens_after_cancel: int = 0
     cache_hits: int = 0
     typeahead_hits: int = 0
     last: GenerationStats | None = None
     ttft_ms: list[float] = field(default_factory=list)
     tokens_per_s: list[float] = field(default_factory=list)
+
+    def begin(self, gen: Generation, done: Callable[[Callable[[Any], None]], None]) -> None:
+        """A generation started; `done` registers the callback that runs when it has ended."""
+        self.started += 1
+        done(lambda _f: self.record(gen))
 
     def record(self, gen: Generation) -> None:
         s = gen.stats
@@ -213,11 +222,13 @@ class BackendCounters:
     def to_wire(self) -> dict:
         return {
             "requests": self.requests,
+            "generating": self.started - self.requests,
             "cancellations": self.cancellations,
             "cacheHits": self.cache_hits,
             "typeaheadHits": self.typeahead_hits,
             "tokensGenerated": self.tokens,
             "tokensDiscarded": self.tokens_discarded,
+            "tokensCancelled": self.tokens_cancelled,
             "tokensAfterCancel": self.tokens_after_cancel,
             "ttftMs": percentiles(self.ttft_ms),
             "tokensPerSecond": percentiles(self.tokens_per_s, (5, 50, 95)),
@@ -255,6 +266,10 @@ class Backend(ABC):
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in this model's prompt; backends with a tokenizer count exactly."""
         return int(len(text) / 3.5 + 0.999)
+
+    def count_tokens_each(self, texts: list[str]) -> list[int]:
+        """`count_tokens` of each text; a backend whose tokenizer takes batches does it in one call."""
+        return [self.count_tokens(text) for text in texts]
 
     def describe(self) -> dict:
         return {

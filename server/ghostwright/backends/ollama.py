@@ -153,7 +153,7 @@ class OllamaBackend(Backend):
     def start(self, request: GenerationRequest) -> Generation:
         gen = StreamGeneration(asyncio.get_running_loop())
         gen.task = asyncio.create_task(self._read(request, gen))
-        gen.task.add_done_callback(lambda _t: self.counters.record(gen))
+        self.counters.begin(gen, gen.task.add_done_callback)
         return gen
 
     def _arguments(self, request: GenerationRequest) -> dict[str, Any]:

@@ -102,7 +102,7 @@ class OpenAIBackend(Backend):
     def start(self, request: GenerationRequest) -> Generation:
         gen = StreamGeneration(asyncio.get_running_loop())
         gen.task = asyncio.create_task(self._read(request, gen))
-        gen.task.add_done_callback(lambda _t: self.counters.record(gen))
+        self.counters.begin(gen, gen.task.add_done_callback)
         return gen
 
     async def _read(self, request: GenerationRequest, gen: Generation) -> None:

@@ -218,12 +218,19 @@ class OpenVinoBackend(Backend):
         encoded = self._tokenizer.encode(guards.scrub(text), add_special_tokens=False)
         return int(encoded.input_ids.shape[1])
 
+    def count_tokens_each(self, texts: list[str]) -> list[int]:
+        if self._tokenizer is None or not all(texts):
+            return super().count_tokens_each(texts)
+        # One call for the batch: rows are padded, the attention mask says which tokens are real.
+        encoded = self._tokenizer.encode([guards.scrub(t) for t in texts], add_special_tokens=False)
+        return [int(n) for n in encoded.attention_mask.data.sum(axis=1)]
+
     def start(self, request: GenerationRequest) -> Generation:
         if self._pipeline is None:
             raise BackendError("the OpenVINO model is not loaded")
         gen = Generation(asyncio.get_running_loop())
         future = self._worker.submit(self._generate, request, gen)
-        future.add_done_callback(lambda _f: self.counters.record(gen))
+        self.counters.begin(gen, future.add_done_callback)
         return gen
 
     def _generate(self, request: GenerationRequest, gen: Generation) -> None:
