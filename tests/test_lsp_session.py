@@ -68,3 +68,39 @@ async def test_bad_configuration_values_are_named_and_the_server_goes_on(tmp_pat
             await asyncio.sleep(0.1)
         assert "completion.maxTokens" in text and "openvino.device" in text and "'NPU'" in text
         assert "colour" in text
+
+
+def test_a_session_read_from_a_file_is_served_as_from_a_pipe(tmp_path):
+    # Editors give the server a pipe, read by the event loop itself; anything else (a file here,
+    # a terminal, a socket shared with stdout) is read through a thread. Both must serve.
+    import json
+    import subprocess
+
+    def frame(message: dict) -> bytes:
+        body = json.dumps(message).encode()
+        return f"Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+    script = tmp_path / "session.lsp"
+    script.write_bytes(b"".join(frame(m) for m in [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"processId": None, "rootUri": None, "capabilities": {}}},
+        {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": "file:///a.py", "languageId": "python", "version": 1, "text": "x = 1\n"}}},
+        {"jsonrpc": "2.0", "id": 2, "method": "ghostwright/documentText",
+         "params": {"textDocument": {"uri": "file:///a.py"}}},
+        {"jsonrpc": "2.0", "id": 3, "method": "shutdown"},
+        {"jsonrpc": "2.0", "method": "exit"},
+    ]))
+    for stdin in (script.open("rb"), None):
+        if stdin is None:  # the same bytes through a pipe
+            run = subprocess.run([sys.executable, "-m", "ghostwright", "serve"], input=script.read_bytes(),
+                                 capture_output=True, timeout=60)
+        else:
+            with stdin:
+                run = subprocess.run([sys.executable, "-m", "ghostwright", "serve"], stdin=stdin,
+                                     capture_output=True, timeout=60)
+        out = run.stdout.decode()
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
+        assert '"inlineCompletionProvider"' in out
+        assert '"text": "x = 1\\n"' in out or '"text":"x = 1\\n"' in out

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
 import sys
 import threading
 from typing import Any
@@ -115,14 +117,57 @@ class RepairingReader:
         return body
 
 
+class PipeReader:
+    """Stdin read by the event loop itself when it is a pipe: pygls' reader hands each header line
+    and each body to a thread and back (three hops a message, about a millisecond when the
+    machine is busy); this one wakes the loop once a message."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self._stream = stream
+
+    def readline(self):
+        return self._stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        try:
+            return await self._stream.readexactly(n)
+        except asyncio.IncompleteReadError as exc:
+            return exc.partial  # the editor went away mid-message: what came is all there is
+
+
+def _own_pipe(stdin: Any, stdout: Any) -> bool:
+    """Stdin is a pipe of its own: safe to make non-blocking (a pty or socket shared with stdout
+    is not: stdout's writes would start failing with EAGAIN)."""
+    try:
+        a, b = os.fstat(stdin.fileno()), os.fstat(stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return stat.S_ISFIFO(a.st_mode) and (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
+
+
+async def _serve(server: LanguageServer) -> None:
+    stdin = sys.stdin.buffer
+    inner: Any = None
+    if _own_pipe(stdin, sys.stdout.buffer):
+        stream = asyncio.StreamReader(limit=1 << 20)  # the limit bounds a header line, not a body
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+            inner = PipeReader(stream)
+        except (OSError, ValueError) as exc:
+            log.info("reading stdin through a thread (%s)", exc)
+    if inner is None:
+        inner = StdinAsyncReader(stdin, server.thread_pool)
+    await run_async(stop_event=server._stop_event, reader=RepairingReader(inner), protocol=server.protocol,
+                    logger=log, error_handler=server._report_server_error)
+
+
 def start_io(server: LanguageServer) -> None:
     """pygls' stdio loop, with the repairing reader."""
     server._stop_event = threading.Event()
-    reader = RepairingReader(StdinAsyncReader(sys.stdin.buffer, server.thread_pool))
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
     try:
-        asyncio.run(run_async(stop_event=server._stop_event, reader=reader, protocol=server.protocol,
-                              logger=log, error_handler=server._report_server_error))
+        asyncio.run(_serve(server))
     except BrokenPipeError:
         log.error("the connection to the editor is lost; shutting down")
     except (KeyboardInterrupt, SystemExit):
