@@ -35,13 +35,11 @@ async def counters(s) -> dict:
 
 async def quiet(s) -> dict:
     """The counters once the device is idle: a generation stopped early ends a token later."""
-    c = await counters(s)
-    for _ in range(100):
-        await asyncio.sleep(0.1)
+    for _ in range(400):
         now = await counters(s)
-        if now["requests"] == c["requests"] and (now["lastGeneration"] or {}).get("durationMs", 0) is not None:
+        if now["generating"] == 0:
             return now
-        c = now
+        await asyncio.sleep(0.025)
     raise TimeoutError("the device did not become idle")
 
 
@@ -104,7 +102,9 @@ async def test_cancel_request_stops_the_model_within_one_token(s):
     assert last["tokens"] < 120, "the generation ran to max_tokens: the cancel did not reach it"
     assert last["tokensAfterCancel"] <= 1
     assert after["cancellations"] == before["cancellations"] + 1
-    assert after["tokensDiscarded"] >= before["tokensDiscarded"] + last["tokens"]
+    assert after["tokensCancelled"] == before["tokensCancelled"] + last["tokens"]
+    # A partial was on screen when the cancel came: those tokens reached the user, the rest did not.
+    assert 0 <= after["tokensDiscarded"] - before["tokensDiscarded"] < last["tokens"]
 
 
 async def test_a_newer_request_answers_the_older_empty_at_once_and_cancels_its_generation(s):

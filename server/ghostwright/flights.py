@@ -40,6 +40,9 @@ class Flight:
         self.finished = gen is None
         self.error: BaseException | None = None
         self.followers = 0
+        # Tokens the generation had produced when its text last reached the editor: what came
+        # after is what a cancel throws away.
+        self.shown_tokens = 0
         self._tick = asyncio.Event()
 
     def changed(self) -> asyncio.Event:
@@ -69,6 +72,10 @@ class Flight:
 
     def follow(self) -> None:
         self.followers += 1
+
+    def mark_shown(self) -> None:
+        if self.gen is not None:
+            self.shown_tokens = self.gen.stats.tokens
 
     def release(self) -> None:
         self.followers -= 1
@@ -160,7 +167,8 @@ class Flights:
         def ended(f: Flight) -> None:
             stats = f.gen.stats if f.gen else None
             if stats is not None and stats.cancelled:
-                counters.tokens_discarded += stats.tokens
+                counters.tokens_cancelled += stats.tokens
+                counters.tokens_discarded += stats.tokens - min(f.shown_tokens, stats.tokens)
             elif f.error is None:
                 self.cache.put(key, f.raw)
 
@@ -185,9 +193,11 @@ async def follow(view: View, on_partial: PartialSink | None) -> str | None:
             if v.state == "show" and v.done:
                 if not flight.finished and flight.gen is not None:
                     flight.gen.stop()  # nothing it adds can be shown: free the device now
+                flight.mark_shown()
                 return v.text  # the answer carries the final text: no last partial
             if v.state == "show" and v.text != shown and on_partial is not None:
                 shown = v.text
+                flight.mark_shown()
                 await _send(on_partial, shown)
             await tick.wait()
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -46,6 +47,7 @@ class GhostwrightServer(LanguageServer):
         self.vetting: provenance.Vetting | None = None
         self._progress_serial = 0
         self._told = guards.OncePer()
+        self.last_request_ms: float | None = None
 
     @property
     def encoding(self) -> str:
@@ -133,6 +135,14 @@ class GhostwrightServer(LanguageServer):
 
     # --- completion ---
     async def inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+        received = time.monotonic()
+        try:
+            return await self._inline_completion(params)
+        finally:
+            # From the request's arrival to its answer, inside the server (transport excluded).
+            self.last_request_ms = round((time.monotonic() - received) * 1000, 3)
+
+    async def _inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
         empty = lsp.InlineCompletionList(items=[])
         uri = params.text_document.uri
         doc = self.documents.get(uri)
@@ -252,6 +262,7 @@ class GhostwrightServer(LanguageServer):
             "inFlight": len(self.scheduler._newest),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
+            "lastRequestMs": self.last_request_ms,
             "config": configuration.to_wire(self.config),
         }
 
