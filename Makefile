@@ -30,7 +30,7 @@ $(MODEL): $(DEPS)
 	@touch $@
 
 run: install
-	$(BIN)/ghostwright complete examples/shapes.py:13:9
+	$(BIN)/ghostwright complete docs/examples/shapes.py:13:9
 
 test: install emacs-deps
 	$(BIN)/python -m pytest

@@ -9,7 +9,7 @@ import sys
 from conftest import ROOT, requires_model
 
 pytestmark = requires_model
-EXAMPLE = "examples/shapes.py:13:9"  # the empty body of Circle.area
+EXAMPLE = "docs/examples/shapes.py:13:9"  # the empty body of Circle.area
 
 
 def ghostwright(*args: str) -> subprocess.CompletedProcess:
@@ -36,7 +36,7 @@ def test_complete_json_prints_the_final_item_with_its_range():
 
 
 def test_bad_location_is_a_clear_error():
-    run = ghostwright("complete", "examples/shapes.py")
+    run = ghostwright("complete", "docs/examples/shapes.py")
     assert run.returncode != 0
     assert "FILE:LINE:COL" in run.stderr
 

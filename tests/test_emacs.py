@@ -100,7 +100,7 @@ MID_LINE = "import math\n\n\ndef circle_area(radius):\n    return math.pi * radi
 END_OF_BUFFER = "import math\n\n\ndef circle_area(radius):\n    return"
 SCREENS = {
     # name: (text, line, column) of the cursor, 1-based line, 0-based column
-    "end-of-line": ((ROOT / "examples" / "shapes.py").read_text(), 13, 8),  # Circle.area's empty body
+    "end-of-line": ((ROOT / "docs" / "examples" / "shapes.py").read_text(), 13, 8),  # Circle.area's empty body
     "mid-line": (MID_LINE, 8, 18),  # print(circle_area(|))
     "end-of-buffer": (END_OF_BUFFER, 5, 10),
 }

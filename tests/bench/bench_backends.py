@@ -25,7 +25,7 @@ from ghostwright.completion import complete  # noqa: E402
 from ghostwright.documents import Document  # noqa: E402
 from ghostwright.router import GPU, NPU, make_backend  # noqa: E402
 
-FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "examples/shapes.py"]
+FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "docs/examples/shapes.py"]
 
 
 def replay_points(text: str, every: int) -> list[tuple[str, int]]:
