@@ -131,4 +131,13 @@ async def session(
             await client.stop()
 
 
+@asynccontextmanager
+async def ready_session(init_options: dict | None = None):
+    """A session whose model has loaded (a module's shared server, for tests that all need it)."""
+    async with session(init_options) as s:
+        status = await s.wait_ready()
+        assert status["backendReady"], status["backendError"]
+        yield s
+
+
 FAST = {"completion": {"debounceMs": 0}}

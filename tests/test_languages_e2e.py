@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import pytest_asyncio
 
-from conftest import FAST, requires_model, session
+from conftest import FAST, ready_session, requires_model
 from ghostwright import lisp, syntax
 
 pytestmark = [requires_model, pytest.mark.asyncio(loop_scope="module")]
@@ -15,9 +15,7 @@ CURSOR = "█"
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def server():
-    async with session(FAST) as s:
-        status = await s.wait_ready()
-        assert status["backendReady"], status["backendError"]
+    async with ready_session(FAST) as s:
         yield s
 
 

@@ -8,7 +8,7 @@ import pytest
 import pytest_asyncio
 from lsprotocol import types as lsp
 
-from conftest import requires_model, session
+from conftest import ready_session, requires_model
 
 pytestmark = [requires_model, pytest.mark.asyncio(loop_scope="module")]
 
@@ -23,9 +23,7 @@ AREA_CURSOR = (4, 11)
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def s():
-    async with session(OPTIONS) as sess:
-        status = await sess.wait_ready()
-        assert status["backendReady"], status["backendError"]
+    async with ready_session(OPTIONS) as sess:
         yield sess
 
 

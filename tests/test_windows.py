@@ -262,3 +262,21 @@ def test_a_statement_too_big_to_take_whole_gives_whole_lines_instead():
     window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 60, 10, words)
     assert 30 <= words(window.prefix) <= 60
     assert window.prefix.startswith("    ") and doc.text[window.start - 1] == "\n"
+
+
+def test_a_line_being_typed_is_bounded_from_its_counted_start_not_tokenized_at_every_key():
+    calls: list[str] = []
+
+    def tokenizer(text: str) -> int:  # a stand-in with one token per 3 bytes, rounded up
+        calls.append(text)
+        return -(-len(text.encode()) // 3)
+
+    count = windows.LineTokens(tokenizer)
+    line = "        total = sum(price * qty for price, qty in basket.items())"
+    for i in range(8, len(line) + 1):
+        part = line[:i]
+        bound = count.bound(part, 16)
+        assert bound >= tokenizer(part)  # never under: the window cannot overflow its budget
+        calls.pop()
+    # Counted afresh only once 16 bytes were typed since the last count: 4 calls, not 57.
+    assert len(calls) <= -(-(len(line) - 8) // 17) + 1, len(calls)

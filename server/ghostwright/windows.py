@@ -59,6 +59,21 @@ class LineTokens:
         return sum(cache[line] for line in lines)
 
 
+    def bound(self, part: str, slack: int) -> int:
+        """At least the tokens of `part` (a line being typed): a counted start of it plus one per
+        byte after (no tokenizer makes a token of less than a byte), counted afresh when more
+        than `slack` bytes were typed since."""
+        cache = self._cache
+        for cut in range(len(part), 0, -1):
+            n = cache.get(part[:cut])
+            if n is not None:
+                rest = len(part[cut:].encode("utf-8", "surrogatepass"))
+                if rest <= slack:
+                    return n + rest
+                break
+        return self(part)
+
+
 @lru_cache(maxsize=8)
 def line_tokens(count: TokenCounter, count_each: BatchCounter | None = None) -> LineTokens:
     """One remembering counter per tokenizer (per backend)."""
@@ -238,36 +253,57 @@ def prefix_window(
     """The prefix (imports and headers when cut off, then whole statements up to the cursor)."""
     if before is None:
         before = _boundaries(text, offset, tree, language)[0]
+    cost = _cursor_line_bounded(count, text[_line_start(text, offset):offset], budget)
     if anchor is not None and anchor.start <= _line_start(text, offset) and \
             text.startswith(anchor.head, anchor.start):
         kept = _assemble(text, offset, anchor.start, tree, budget, count)
-        if count(kept) <= budget:
+        if cost(kept) <= budget:
             return kept, anchor.start, anchor
     floor = max(0, offset - budget * MAX_CHARS_PER_TOKEN)
     # The lines the window will most likely span, counted together (one batch) before the search.
     count(text[_line_start(text, max(floor, offset - int(budget * CHARS_PER_TOKEN * 1.5))):offset])
     candidates = [b for b in before if b >= floor] or [before[-1]]
     target = int(budget * FILL)
-    i = _largest_fit(candidates, lambda b: count(text[b:offset]) <= target)
+    i = _largest_fit(candidates, lambda b: cost(text[b:offset]) <= target)
     start = candidates[i]
-    if start > floor and count(text[start:offset]) < target // 2:
+    if start > floor and cost(text[start:offset]) < target // 2:
         # The statement above is too big to take whole (a long literal, a broken region):
         # better whole lines of it than a nearly empty window.
         lines = _line_starts_between(text, floor, start)
         if lines:
-            j = _largest_fit(lines + [start], lambda b: count(text[b:offset]) <= target)
+            j = _largest_fit(lines + [start], lambda b: cost(text[b:offset]) <= target)
             start = (lines + [start])[j]
             candidates = sorted(set(candidates) | set(lines))
             i = candidates.index(start)
     if start > 0:
         # Room left for the definition headers and imports: shrink the body until they fit.
-        while i < len(candidates) - 1 and count(_assemble(text, offset, start, tree, budget, count)) > target:
+        while i < len(candidates) - 1 and cost(_assemble(text, offset, start, tree, budget, count)) > target:
             i += 1
             start = candidates[i]
-    if start == candidates[-1] and count(text[start:offset]) > budget:
+    if start == candidates[-1] and cost(text[start:offset]) > budget:
         start = max(start, offset - int(budget * CHARS_PER_TOKEN))  # one very long line
     prefix = _assemble(text, offset, start, tree, budget, count)
     return prefix, start, Anchor(start, text[start:start + 80])
+
+
+# Bytes typed after the longest counted start of the cursor line that are bounded, not counted.
+CURSOR_LINE_SLACK = 16
+
+
+def _cursor_line_bounded(count: TokenCounter, cursor_part: str, budget: int) -> TokenCounter:
+    """A counter for text that ends with the cursor line's part before the cursor. That part
+    changes at every key; counting it exactly would cost a tokenizer call per request. The
+    overcount stays a small share of the budget, so the window start still stays put."""
+    n = len(cursor_part)
+    slack = min(CURSOR_LINE_SLACK, budget // 32)
+    bound = count.bound(cursor_part, slack) if isinstance(count, LineTokens) else count(cursor_part)
+
+    def cost(piece: str) -> int:
+        if len(piece) < n or not n:
+            return count(piece)
+        return count(piece[:len(piece) - n]) + bound
+
+    return cost
 
 
 def _assemble(text: str, offset: int, start: int, tree: SyntaxTree | None, budget: int,
