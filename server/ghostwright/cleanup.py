@@ -209,6 +209,12 @@ def _window_tree(language: str, prefix: str, suffix: str) -> tuple[syntax.Syntax
     return None if base is None else (base, syntax.error_count(base))
 
 
+def prepare_judgement(ctx: Context) -> None:
+    """Parse the window now (while the model reads its prompt), not after its last token."""
+    if syntax.grammar(ctx.language) is not None:
+        _window_tree(ctx.language, ctx.prefix, ctx.suffix)
+
+
 def drop_repetition(text: str, ctx: Context) -> str:
     """A completion that only repeats the lines right above or right below the cursor adds
     nothing (a common small-model failure). Lines further away may well recur: `return False`."""

@@ -172,6 +172,7 @@ class Flights:
             elif f.error is None:
                 self.cache.put(key, f.raw)
 
+        asyncio.get_running_loop().call_soon(cleanup.prepare_judgement, ctx)
         task = asyncio.create_task(flight.run(ended))
         self._runs.add(task)
         task.add_done_callback(self._runs.discard)
