@@ -333,13 +333,13 @@ def write_section(path: Path, table: str) -> None:
             "The baseline is llm-ls's strategy: lines alternately above and below the cursor up to "
             "1024 tokens, FIM prompt, one non-streaming request that runs to the model's end token "
             "or the token limit, and only then, for single-line tasks, the text before the first "
-            "newline (llm-ls `crates/llm-ls/src/main.rs`: `build_prompt`, `request_completion`, "
-            "`format_generations`); no other clean-up. Two file sizes, the same holes in both: "
+            "newline (github.com/huggingface/llm-ls, `crates/llm-ls/src/main.rs`: `build_prompt`, "
+            "`request_completion`, `format_generations`); no other clean-up. Two file sizes, the same holes in both: "
             "*short* is the HumanEval file itself (a few hundred tokens, so every window holds it "
             "whole); *real* puts the problem among other HumanEval problems (prompt and canonical "
             "solution, whole; ones whose names clash with the task's left out; chosen and ordered "
             "by the seed), about "
-            f"{real_files.REAL_FILE_CHARS:,} characters, and runs the tests on the whole file.\n\n"
+            f"{real_files.REAL_FILE_CHARS:,} characters (some 3,600 tokens), and runs the tests on the whole file.\n\n"
             f"{table}\n")
     replace_section(path, head, body)
 
