@@ -44,10 +44,12 @@ emacs-deps:
 bench: install
 	$(BIN)/python -m ghostwright.bench.parse --write docs/benchmarks.md
 
-# HumanEval infilling, ghostwright vs llm-ls's strategy on the same model. LIMIT=N for a quick run.
+# HumanEval infilling, ghostwright vs llm-ls's strategy on the same model. LIMIT=N for a quick run;
+# FILE_SIZE=short|real|both (default both: plain HumanEval files and real-sized ones).
 bench-quality: install
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
-	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
+	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT)) \
+	  $(if $(FILE_SIZE),--file-size $(FILE_SIZE))
 
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
 bench-backends: install

