@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
+import tracemalloc
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -267,6 +269,10 @@ class GhostwrightServer(LanguageServer):
             "inFlight": len(self.scheduler._newest),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
+            # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
+            # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
+            "pythonBlocks": sys.getallocatedblocks(),
+            "pythonHeapBytes": tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None,
             "config": configuration.to_wire(self.config),
         }
 
