@@ -262,3 +262,23 @@ def test_a_statement_too_big_to_take_whole_gives_whole_lines_instead():
     window, _ = windows.build_windows(doc.text, offset, doc.syntax, "python", 60, 10, words)
     assert 30 <= words(window.prefix) <= 60
     assert window.prefix.startswith("    ") and doc.text[window.start - 1] == "\n"
+
+
+def test_a_replaced_backend_and_its_model_are_freed_not_kept_by_the_line_token_memory():
+    """After a configuration change loads another model, the old one's memory must go."""
+    import gc
+    import weakref
+
+    class Backend:
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+    old = Backend()
+    text = "def f(a):\n    return a\n" * 20
+    windows.build_windows(text, len(text) // 2, None, "python", 64, 16, old.count_tokens)
+    remembered = windows.line_tokens(old.count_tokens)
+    assert remembered is windows.line_tokens(old.count_tokens)  # one memory per backend, reused
+    gone = weakref.ref(old)
+    del old, remembered
+    gc.collect()
+    assert gone() is None

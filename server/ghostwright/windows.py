@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable
 
 from ghostwright.syntax import SyntaxTree
@@ -35,8 +34,10 @@ class LineTokens:
     the next request on the same file tokenizes only the lines that changed. A sum over lines
     can only overcount a joint tokenization (a merge across a newline is lost), never under."""
 
-    def __init__(self, count: TokenCounter, size: int = 50_000) -> None:
-        self._count = count
+    # A request's windows hold ~100 lines; 10,000 covers the open files many times over and
+    # bounds the memory at ~1.3 MB (50,000 was ~6.5 MB, still filling after a 2,300-request soak).
+    def __init__(self, count: TokenCounter, size: int = 10_000) -> None:
+        self.count = count
         self._size = size
         self._cache: dict[str, int] = {}
 
@@ -48,15 +49,24 @@ class LineTokens:
             if n is None:
                 if len(cache) >= self._size:
                     cache.clear()
-                n = cache[line] = self._count(line)
+                n = cache[line] = self.count(line)
             total += n
         return total
 
 
-@lru_cache(maxsize=8)
 def line_tokens(count: TokenCounter) -> LineTokens:
-    """One remembering counter per tokenizer (per backend)."""
-    return LineTokens(count)
+    """One remembering counter per tokenizer (per backend), kept on the backend itself.
+
+    Not in a module-level cache: one keyed by `backend.count_tokens` would keep every replaced
+    backend, and with it its loaded model, alive after a configuration change."""
+    owner = getattr(count, "__self__", None)
+    if owner is None:
+        return LineTokens(count)
+    found = getattr(owner, "_line_tokens", None)
+    if found is None or found.count != count:
+        found = LineTokens(count)
+        owner._line_tokens = found
+    return found
 
 
 @dataclass
