@@ -77,11 +77,15 @@ async def soak(requests: int = 2000, seed: int = 1, max_tokens: int = 16, warmup
     marks: list[dict] = []
     started = time.monotonic()
 
+    late: list[asyncio.Future] = []
+
     async def answer(request_id: int) -> dict | None:
+        waiter = server._waiters[request_id]
         try:
             return await server.reply(request_id, timeout)
         except asyncio.TimeoutError:
             counts["stuck"] += 1
+            late.append(waiter)  # slow or hung: told apart at the end
             return None
 
     async def mark(label: str) -> dict:
@@ -152,6 +156,7 @@ async def soak(requests: int = 2000, seed: int = 1, max_tokens: int = 16, warmup
     final = await server.request("textDocument/inlineCompletion", {
         "textDocument": {"uri": uris[0]}, "position": {"line": 1, "character": 11}, "context": {"triggerKind": 1}})
     code = await server.close()
+    counts["stuck_answered_later"] = sum(w.done() for w in late)
     backend = end_status["backends"][0]
     warm, end = marks[0], marks[-1]
     return {
