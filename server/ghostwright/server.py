@@ -269,6 +269,7 @@ class GhostwrightServer(LanguageServer):
             "inFlight": len(self.scheduler._newest),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
+            "rpcFutures": len(self.protocol._request_futures),  # this status request's own, and no more
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
             "pythonBlocks": sys.getallocatedblocks(),

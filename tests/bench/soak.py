@@ -92,7 +92,7 @@ async def soak(requests: int = 2000, seed: int = 1, max_tokens: int = 16, warmup
         status = (await server.request("ghostwright/status", {}))["result"]
         m = {"at": label, "sent": counts["sent"], "rss_mb": round(rss_mb(pid), 1),
              "seconds": round(time.monotonic() - started, 1),
-             **{k: status[k] for k in ("threads", "tasks", "inFlight", "pythonBlocks", "pythonHeapBytes")}}
+             **{k: status.get(k) for k in ("threads", "tasks", "inFlight", "rpcFutures", "pythonBlocks", "pythonHeapBytes")}}
         marks.append(m)
         log(json.dumps(m))
         return m
