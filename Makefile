@@ -55,7 +55,8 @@ bench-quality: install
 bench-backends: install
 	$(BIN)/python tests/bench/bench_backends.py
 
-# 2,000 completion requests with random cancellations: RSS growth after warm-up, leaks, stuck requests.
+# 300 warm-up requests over the whole range of prompt sizes, then 2,000 measured ones with random
+# cancellations: RSS growth (total and per 500), Python heap, threads, tasks, stuck requests.
 bench-soak: install
 	$(BIN)/python tests/bench/soak.py --requests 2000
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 from contextlib import asynccontextmanager
@@ -15,13 +16,14 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from ghostwright import model_store
+from ghostwright import model_store, paths
 from ghostwright.bench import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
 AUDIT_DIR = Path(__file__).resolve().parent / "audit"
 AUDIT_ENV = "GHOSTWRIGHT_NET_AUDIT"
+TEST_CACHE_ENV = "GHOSTWRIGHT_TEST_CACHE"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ[AUDIT_ENV] = log
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [str(AUDIT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    # Servers started by the tests write their statistics (last-session.json) to the cache dir: a
+    # temporary one, so a test run never overwrites what `ghostwright doctor` shows the user.
+    # The models stay where they are installed.
+    os.environ.setdefault("GHOSTWRIGHT_MODELS_DIR", str(paths.models_dir()))
+    if not os.environ.get(TEST_CACHE_ENV):
+        os.environ[TEST_CACHE_ENV] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ghostwright-test-cache-")
     if getattr(sys.modules.get("sitecustomize"), "ENV", None) != AUDIT_ENV:  # not installed at start-up
         spec = importlib.util.spec_from_file_location("ghostwright_net_audit", AUDIT_DIR / "sitecustomize.py")
         module = importlib.util.module_from_spec(spec)
@@ -40,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if any process tried to reach a non-loopback address."""
+    if os.environ.get(TEST_CACHE_ENV):
+        shutil.rmtree(os.environ[TEST_CACHE_ENV], ignore_errors=True)
     try:
         attempts = Path(os.environ[AUDIT_ENV]).read_text()
     except (KeyError, OSError):

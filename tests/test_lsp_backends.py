@@ -59,8 +59,13 @@ async def test_lines_go_to_openvino_blocks_to_ollama_and_a_dead_ollama_gives_one
             s.open(uri, TEXT)
             block = await s.complete_async(uri, *BLOCK_AT, invoked=False)
             assert block.items and block.items[0].insert_text.strip()  # from OpenVINO now
-        told = [m.message for m in s.client.messages if "Ollama" in m.message]
+        told = [m.message for m in s.client.messages if "Ollama" in m.message and "licence" not in m.message]
         assert len(told) == 1, told
+        # Each model's licence, said once: the local one's from its GGUF metadata, Ollama's from /api/show.
+        licences = [m.message for m in s.client.messages if "licence" in m.message]
+        assert len(licences) == 2, licences
+        assert any("qwen2.5-coder:7b (Ollama): licence apache-2.0 (permissive)" in m for m in licences)
+        assert any("qwen2.5-coder-0.5b: licence apache-2.0 (permissive)" in m for m in licences)
         assert "not reachable" in told[0] and "completions come from openvino" in told[0]
         assert routes(await s.status())["npu:multiline, GPU down: fallback"] == 2
 
@@ -76,3 +81,45 @@ def test_doctor_shows_both_backends_the_model_and_the_vram_verdict(fake, tmp_pat
     assert "router: policy npu-first, escalating to ollama" in out
     assert f"ollama: {fake.url}" in out and "model: qwen2.5-coder:7b (suffix fill-in-the-middle" in out
     assert "! VRAM: qwen2.5-coder:7b spilled 33% to the CPU" in out and "Q4_K_M" in out
+
+
+async def test_an_ollama_models_licence_is_classified_told_once_and_a_denied_one_never_loads(fake, tmp_path):
+    env = {"XDG_CONFIG_HOME": str(tmp_path)}
+    llama = {"backend": "ollama", "completion": {"debounceMs": 0},
+             "ollama": {"model": "codellama:7b-instruct", "host": fake.url, "connectTimeoutS": 0.5}}
+    async with session(llama, env=env) as s:
+        status = await s.wait_ready()
+        assert status["backendReady"], status["backendError"]
+        told = [m for m in s.client.messages if "licence" in m.message]
+        assert len(told) == 1 and told[0].type == lsp.MessageType.Warning
+        assert "codellama:7b-instruct (Ollama)" in told[0].message and "Llama Community" in told[0].message
+        assert "licence.restricted = warn" in told[0].message
+        [vetting] = status["remoteProvenance"]
+        assert vetting["licence"]["kind"] == "restricted" and vetting["action"] == "warn"
+
+    fake.reset()
+    async with session({**llama, "licence": {"restricted": "deny"}}, env=env) as s:
+        status = await s.wait_ready()
+        assert not status["backendReady"] and "licence.restricted = deny" in status["backendError"]
+        s.open(URI, TEXT)
+        assert not (await s.complete_async(URI, *BLOCK_AT)).items
+    # Refused after /api/show and before the model was loaded into the GPU's memory.
+    assert "/api/generate" not in [r["path"] for r in fake.log()]
+
+
+def test_doctor_classifies_the_ollama_licence_and_applies_the_policy(fake, tmp_path):
+    (tmp_path / "ghostwright").mkdir()
+    config = tmp_path / "ghostwright" / "config.toml"
+
+    def doctor(model: str, policy: str = "") -> str:
+        config.write_text(f'[ollama]\nmodel = "{model}"\nhost = "{fake.url}"\n{policy}', encoding="utf-8")
+        return subprocess.run([sys.executable, "-m", "ghostwright", "doctor"], capture_output=True, text=True,
+                              env={"XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=120).stdout
+
+    out = doctor("qwen2.5-coder:7b")
+    assert "  licence: apache-2.0 (permissive), from Ollama /api/show of qwen2.5-coder:7b" in out
+    assert "licence.permissive = allow" in out
+    out = doctor("codellama:7b-instruct", '[licence]\nrestricted = "deny"\n')
+    assert "LLAMA 2 COMMUNITY LICENSE AGREEMENT (restricted: Llama Community License" in out
+    assert "licence.restricted = deny" in out and "! the server will refuse to load this model" in out
+    assert "verdict: not ready" in out

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from ghostwright import context
+from pathlib import Path
+
+from ghostwright import context, model_store
 from ghostwright.cache import PromptCache
 from ghostwright.config import ContextConfig
 from ghostwright.documents import Document
@@ -103,3 +105,14 @@ def test_the_last_sessions_counters_are_kept_for_doctor(tmp_path, monkeypatch):
     line = session_stats.summary(session_stats.load()["backends"][0])
     assert line == ("openvino: 12 model calls, 5 cancelled, 2 cache + 3 typed-ahead hits, 300 tokens"
                     " (40 thrown away), TTFT p50 81 ms p95 240 ms, 38 tokens/s")
+
+
+def test_test_servers_keep_their_statistics_out_of_the_users_cache():
+    """conftest points XDG_CACHE_HOME at a temporary folder; the model is still found where it is installed."""
+    from ghostwright import paths, session_stats
+
+    home_cache = Path.home() / ".cache"
+    assert home_cache not in session_stats.stats_file().parents
+    if (home_cache / "ghostwright" / "models" / model_store.EMBEDDED.name).is_dir():
+        assert model_store.is_installed()
+    assert paths.models_dir() != paths.cache_dir() / "models"

@@ -280,3 +280,23 @@ def test_a_line_being_typed_is_bounded_from_its_counted_start_not_tokenized_at_e
         calls.pop()
     # Counted afresh only once 16 bytes were typed since the last count: 4 calls, not 57.
     assert len(calls) <= -(-(len(line) - 8) // 17) + 1, len(calls)
+
+
+def test_a_replaced_backend_and_its_model_are_freed_not_kept_by_the_line_token_memory():
+    """After a configuration change loads another model, the old one's memory must go."""
+    import gc
+    import weakref
+
+    class Backend:
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+    old = Backend()
+    text = "def f(a):\n    return a\n" * 20
+    windows.build_windows(text, len(text) // 2, None, "python", 64, 16, old.count_tokens)
+    remembered = windows.line_tokens(old.count_tokens)
+    assert remembered is windows.line_tokens(old.count_tokens)  # one memory per backend, reused
+    gone = weakref.ref(old)
+    del old, remembered
+    gc.collect()
+    assert gone() is None

@@ -11,4 +11,4 @@ import os as _os  # noqa: E402
 
 # oneDNN's primitive cache grows per input shape like the CPU plugin's; it reads this variable
 # when it starts, so it is set before openvino can load. A value set by the user wins.
-_os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "128")
+_os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "32")

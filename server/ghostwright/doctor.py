@@ -106,10 +106,21 @@ async def _check(cfg: configuration.Config) -> bool:
 
         b = OllamaBackend(cfg.ollama, cfg.allow_remote)
         print(f"ollama: {b.host}")
+
+        def vet(model: str, licence: provenance.Licence) -> None:
+            nonlocal ok
+            action = provenance.policy_for(licence, cfg.licence)
+            why = f": {licence.why}" if licence.why and licence.why != licence.name.lower() else ""
+            print(f"  licence: {licence.name} ({licence.klass}{why}), from {licence.source}")
+            print(f"  licence policy: licence.{licence.klass} = {action}")
+            if action == "deny":
+                ok = False
+                raise BackendError("the server will refuse to load this model (licence policy)")
+
+        b.vet_licence = vet
         try:
             await b.load(lambda msg: None)  # loads the model with our options, as the server would
             print(f"  model: {b.model_name} ({b.mode} fill-in-the-middle, template {b.template.name})")
-            print(f"  licence: {b.license.splitlines()[0] if b.license else 'unknown'}")
             print(f"  options: {b.fixed_options}, keep_alive {cfg.ollama.keep_alive}")
             if b.vram is None:
                 print("  ! VRAM: the model is not listed by /api/ps")

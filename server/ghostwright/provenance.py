@@ -183,7 +183,9 @@ def vet_backend(backend: object, policy: LicenceConfig) -> Vetting | None:
     """Vet the local model a backend would load (None for a backend without local files)."""
     from ghostwright.backends.base import BackendError
 
-    locate = getattr(backend, "local_model", None)
+    # A router vets the local model of its slots (the Ollama one is vetted by its own load).
+    inner = [b for b in getattr(backend, "slots", {}).values() if hasattr(b, "local_model")]
+    locate = getattr(inner[0] if inner else backend, "local_model", None)
     if locate is None:
         return None
     try:

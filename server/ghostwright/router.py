@@ -115,6 +115,7 @@ class Router(Backend):
         self.routes: Counter[str] = Counter()  # slot and reason → requests
         for backend in self.slots.values():
             backend.notify = lambda message: self.notify(message)
+            backend.vet_licence = lambda model, licence: self.vet_licence(model, licence)
 
     def _label(self, slot: str) -> str:
         b = self.slots[slot]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import time
+import tracemalloc
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -45,6 +47,7 @@ class GhostwrightServer(LanguageServer):
         self.backend_error: str | None = None
         self._load_task: asyncio.Task | None = None
         self.vetting: provenance.Vetting | None = None
+        self.remote_vettings: dict[str, provenance.Vetting] = {}  # model → verdict, for /api/show licences
         self._progress_serial = 0
         self._told = guards.OncePer()
         self.last_request_ms: float | None = None
@@ -74,9 +77,11 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready.clear()
         self.backend_error = None
         self.vetting = None
+        self.remote_vettings = {}
         self.flights.clear()
         self.backend = make_backend(self.config)
         self.backend.notify = self.tell
+        self.backend.vet_licence = self._vet_licence
         self._load_task = asyncio.create_task(self._load(self.backend))
 
     async def _load(self, backend: Backend) -> None:
@@ -106,6 +111,17 @@ class GhostwrightServer(LanguageServer):
         self.tell(vetting.message, kind)
         for line in vetting.changed:
             self.tell(line)
+
+    def _vet_licence(self, model: str, licence: provenance.Licence) -> None:
+        """A licence a backend read while loading (Ollama): the same policy and message as a local model's.
+
+        Said once per model and licence, however often a router reloads the backend."""
+        vetting = provenance.Vetting(model, licence, provenance.policy_for(licence, self.config.licence))
+        self.remote_vettings[model] = vetting
+        if vetting.action == "deny":
+            raise BackendError(vetting.message)
+        if self._told.first(("licence", model, licence.name, vetting.action)):
+            self.tell(vetting.message, lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.client_capabilities.window
@@ -258,11 +274,17 @@ class GhostwrightServer(LanguageServer):
             "backendError": self.backend_error,
             "backends": [self.backend.describe()] if self.backend else [],
             "provenance": self.vetting.to_wire() if self.vetting else None,
+            "remoteProvenance": [v.to_wire() for v in self.remote_vettings.values()],
             # For leak checks: requests still running, live asyncio tasks and threads.
             "inFlight": len(self.scheduler._newest),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
             "lastRequestMs": self.last_request_ms,
+            "rpcFutures": len(self.protocol._request_futures),  # this status request's own, and no more
+            # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
+            # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
+            "pythonBlocks": sys.getallocatedblocks(),
+            "pythonHeapBytes": tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else None,
             "config": configuration.to_wire(self.config),
         }
 

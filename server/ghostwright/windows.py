@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Callable, Iterator
 
 from ghostwright.syntax import SyntaxTree
@@ -40,8 +39,10 @@ class LineTokens:
     more than a line (OpenVINO's tokenizer: about 0.5 ms a call against 0.01 ms a token), and
     the first request in a part of a large file meets a window of them."""
 
-    def __init__(self, count: TokenCounter, count_each: BatchCounter | None = None, size: int = 50_000) -> None:
-        self._count = count
+    # A request's windows hold ~100 lines; 10,000 covers the open files many times over and
+    # bounds the memory at ~1.3 MB (50,000 was ~6.5 MB, still filling after a 2,300-request soak).
+    def __init__(self, count: TokenCounter, count_each: BatchCounter | None = None, size: int = 10_000) -> None:
+        self.count = count
         self._each = count_each
         self._size = size
         self._cache: dict[str, int] = {}
@@ -54,10 +55,9 @@ class LineTokens:
             if len(cache) + len(missing) > self._size:
                 cache.clear()
             counts = self._each(missing) if self._each is not None and len(missing) > 1 else \
-                [self._count(line) for line in missing]
+                [self.count(line) for line in missing]
             cache.update(zip(missing, counts))
         return sum(cache[line] for line in lines)
-
 
     def bound(self, part: str, slack: int) -> int:
         """At least the tokens of `part` (a line being typed): a counted start of it plus one per
@@ -74,10 +74,19 @@ class LineTokens:
         return self(part)
 
 
-@lru_cache(maxsize=8)
 def line_tokens(count: TokenCounter, count_each: BatchCounter | None = None) -> LineTokens:
-    """One remembering counter per tokenizer (per backend)."""
-    return LineTokens(count, count_each)
+    """One remembering counter per tokenizer (per backend), kept on the backend itself.
+
+    Not in a module-level cache: one keyed by `backend.count_tokens` would keep every replaced
+    backend, and with it its loaded model, alive after a configuration change."""
+    owner = getattr(count, "__self__", None)
+    if owner is None:
+        return LineTokens(count, count_each)
+    found = getattr(owner, "_line_tokens", None)
+    if found is None or found.count != count:
+        found = LineTokens(count, count_each)
+        owner._line_tokens = found
+    return found
 
 
 @dataclass

@@ -79,6 +79,19 @@ class Protocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
             yield handler, (params,), None
 
+    def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
+        # pygls 2.1 files the future of every async or generator handler under its id, and only
+        # a request's answer takes it out again: each notification (every didChange: every
+        # keystroke) left one Future behind for good, ~12 Python blocks each (docs/robustness.md).
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        future = self._request_futures.get(msg_id)
+        if future is not None:
+            future.add_done_callback(lambda f: self._forget(msg_id, f))
+
+    def _forget(self, msg_id: Any, future: Any) -> None:
+        if self._request_futures.get(msg_id) is future:
+            del self._request_futures[msg_id]
+
     def structure_message(self, data: dict[str, Any]):
         try:
             return super().structure_message(data)

@@ -1,19 +1,24 @@
 """Resident memory of a bare OpenVINO GenAI pipeline over many prompts of varied length (no ghostwright code).
 
-Separates OpenVINO's own growth from the server's:
-  python tests/bench/openvino_rss.py                     # defaults
-  python tests/bench/openvino_rss.py --runtime-cache 0   # CPU_RUNTIME_CACHE_CAPACITY=0
-  ONEDNN_PRIMITIVE_CACHE_CAPACITY=0 python tests/bench/openvino_rss.py --runtime-cache 0
+Separates OpenVINO's own growth from the server's; run two configurations at once to compare:
+  python tests/bench/openvino_rss.py                          # the server's defaults (caches at 32)
+  python tests/bench/openvino_rss.py --runtime-cache 0        # CPU_RUNTIME_CACHE_CAPACITY=0
+  ONEDNN_PRIMITIVE_CACHE_CAPACITY=128 python tests/bench/openvino_rss.py --runtime-cache 128
+  MALLOC_ARENA_MAX=2 python tests/bench/openvino_rss.py --trim
+  python tests/bench/openvino_rss.py --prompts code --distinct 12 --stop-after 2   # cancels, warm caches
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
+import os
 import random
 import re
 import time
+from pathlib import Path
 
-import ghostwright  # noqa: F401  (blocks OpenVINO's telemetry before openvino is imported)
+import ghostwright  # noqa: F401  (blocks OpenVINO's telemetry and bounds oneDNN's cache before openvino loads)
 from ghostwright import model_store
 
 
@@ -25,22 +30,73 @@ def main() -> None:
     import openvino_genai
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runtime-cache", type=int, default=None, help="CPU_RUNTIME_CACHE_CAPACITY")
+    parser.add_argument("--runtime-cache", type=int, default=32, help="CPU_RUNTIME_CACHE_CAPACITY (-1: OpenVINO's default)")
     parser.add_argument("--calls", type=int, default=240)
+    parser.add_argument("--trim", action="store_true", help="malloc_trim(0) after every call")
+    parser.add_argument("--prompts", choices=["repeat", "code"], default="repeat",
+                        help="repeat: one function repeated 1-40 times; code: windows of this repository's "
+                             "source up to 2 KB + 0.5 KB (the server's 512 + 128-token windows)")
+    parser.add_argument("--distinct", type=int, default=0, help="cycle through this many prompts (0: a new one each call)")
+    parser.add_argument("--stop-after", type=int, default=0, help="stop every generation after this many tokens, "
+                        "as a cancel does (0: run to max_new_tokens)")
+    parser.add_argument("--kv-blocks", type=int, default=0, help="SchedulerConfig.num_kv_blocks (0: grow as needed)")
     args = parser.parse_args()
-    props = {} if args.runtime_cache is None else {"CPU_RUNTIME_CACHE_CAPACITY": args.runtime_cache}
+    props: dict = {} if args.runtime_cache < 0 else {"CPU_RUNTIME_CACHE_CAPACITY": args.runtime_cache}
+    if args.kv_blocks:
+        scheduler = openvino_genai.SchedulerConfig()
+        scheduler.num_kv_blocks = args.kv_blocks
+        scheduler.enable_prefix_caching = True
+        scheduler.max_num_batched_tokens = 2**31  # whole prompts at once, as LLMPipeline's own CPU default
+        props["scheduler_config"] = scheduler
+    label = (f"{args.prompts}, runtime cache {args.runtime_cache}, oneDNN {os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY')}, "
+             f"MALLOC_ARENA_MAX {os.environ.get('MALLOC_ARENA_MAX', '-')}, trim {args.trim}, kv blocks {args.kv_blocks}, "
+             f"distinct {args.distinct}, stop after {args.stop_after}")
+    source = "".join(p.read_text() for p in sorted(Path(ghostwright.__file__).parent.glob("*.py")))
     pipe = openvino_genai.LLMPipeline(str(model_store.default_model_path()), "CPU", **props)
     config = openvino_genai.GenerationConfig()
     config.max_new_tokens = 4
     config.apply_chat_template = False
+    config.logprobs = 1  # as the server asks on the CPU
+
+    class Streamer(openvino_genai.StreamerBase):
+        def __init__(self) -> None:
+            super().__init__()
+            self.tokens = 0
+
+        def write(self, token):
+            self.tokens += 1
+            stop = args.stop_after and self.tokens >= args.stop_after
+            return openvino_genai.StreamingStatus.STOP if stop else openvino_genai.StreamingStatus.RUNNING
+
+        def end(self) -> None:
+            pass
+
+    libc = ctypes.CDLL("libc.so.6")
     rng = random.Random(1)
     body = "def add(a, b):\n    return a + b\n"
     started = time.monotonic()
+    trim_s = 0.0
+    marks = {}
     for i in range(args.calls + 1):
-        prompt = f"<|fim_prefix|>{body * rng.randint(1, 40)}{'x' * rng.randint(0, 30)}<|fim_suffix|><|fim_middle|>"
-        pipe.generate(prompt, config)
-        if i % 40 == 0:
-            print(f"{i:4d} calls  rss {rss_mb():7.1f} MB  {time.monotonic() - started:6.0f} s", flush=True)
+        if args.distinct and i % args.distinct == 0:
+            rng = random.Random(1)  # the same prompts again: every shape is in the caches already
+        if args.prompts == "code":
+            at = rng.randrange(len(source))
+            prefix, suffix = source[max(0, at - rng.randint(0, 2000)):at], source[at:at + rng.randint(0, 500)]
+        else:
+            prefix, suffix = body * rng.randint(1, 40) + "x" * rng.randint(0, 30), ""
+        prompt = f"<|fim_prefix|>{prefix}<|fim_suffix|>{suffix}<|fim_middle|>"
+        pipe.generate([prompt], config, Streamer())
+        if args.trim:
+            t = time.perf_counter()
+            libc.malloc_trim(0)
+            trim_s += time.perf_counter() - t
+        if i % 40 == 0 or i == args.calls:
+            marks[i] = rss_mb()
+            print(f"[{label}] {i:4d} calls  rss {marks[i]:7.1f} MB  {time.monotonic() - started:6.0f} s", flush=True)
+    half = max(k for k in marks if k <= args.calls // 2)
+    print(f"[{label}] growth {half} -> {args.calls}: {marks[args.calls] - marks[half]:+.1f} MB; "
+          f"{time.monotonic() - started:.0f} s; malloc_trim {1000 * trim_s / (args.calls + 1):.1f} ms/call", flush=True)
 
 
 if __name__ == "__main__":

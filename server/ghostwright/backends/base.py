@@ -248,6 +248,10 @@ class Backend(ABC):
         self.counters = BackendCounters()
         # Problems the user should hear about once (VRAM spill, a backend gone): the server shows them.
         self.notify: Callable[[str], None] = lambda message: None
+        # A backend that learns its model's licence while loading (Ollama's /api/show) hands it
+        # here as (model, provenance.Licence); the server applies the policy and raises
+        # BackendError to stop a denied load.
+        self.vet_licence: Callable[[str, Any], None] = lambda model, licence: None
 
     async def probe(self) -> None:
         """Check cheaply that the backend can still serve; raise BackendError when it cannot."""

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import httpx
 import ollama
 
-from ghostwright import network
+from ghostwright import network, provenance
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
 from ghostwright.config import OllamaConfig
 from ghostwright.prompts import detect_template
@@ -110,6 +110,9 @@ class OllamaBackend(Backend):
             raise BackendError(describe_error(exc, self.host, self.config.model)) from exc
         self.capabilities = list(show.capabilities or [])
         self.license = (show.license or "").strip()
+        # Before the model is loaded into VRAM: a denied licence stops here.
+        self.vet_licence(f"{self.config.model} (Ollama)",
+                         provenance.from_text(self.license, f"Ollama /api/show of {self.config.model}"))
         family = show.details.family if show.details and show.details.family else ""
         self.template = detect_template(self.config.model, family, show.template or "")
         insert = "insert" in self.capabilities
