@@ -136,17 +136,18 @@ def _is_quote(text: str, i: int) -> bool:
     return not lifetime or text[i - 1:i] not in ("&", "<", " ", ",")
 
 
-def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
-    """Never close more than the prefix left open (less what the suffix closes), and in the final
-    text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
-    lisp_mode = ctx.language == "emacs-lisp"
-    comment = LINE_COMMENT.get(ctx.language)
+@lru_cache(maxsize=16)
+def _closers_allowed(language: str, prefix: str, suffix: str) -> int:
+    """Brackets the prefix left open, less those the suffix closes: the same for every judgement
+    of one request's text (a scan of the whole window, so done once)."""
+    lisp_mode = language == "emacs-lisp"
+    comment = LINE_COMMENT.get(language)
     if lisp_mode:
-        head = ctx.prefix[ctx.prefix.rfind("\n(") + 1:] if "\n(" in ctx.prefix else ctx.prefix
+        head = prefix[prefix.rfind("\n(") + 1:] if "\n(" in prefix else prefix
         prefix_open = lisp.read(head).depth
     else:
         stack: list[str] = []
-        for _, ch in _scan(ctx.prefix, comment, stack, False):
+        for _, ch in _scan(prefix, comment, stack, False):
             if ch in OPENERS:
                 stack.append(ch)
             elif stack and stack[-1] == PAIR[ch]:
@@ -154,14 +155,22 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
         prefix_open = len(stack)
     suffix_closes = 0
     depth = 0
-    for _, ch in _scan(ctx.suffix, comment, [], lisp_mode):
+    for _, ch in _scan(suffix, comment, [], lisp_mode):
         if ch in OPENERS:
             depth += 1
         elif depth:
             depth -= 1
         else:
             suffix_closes += 1
-    allowed = max(0, prefix_open - suffix_closes)
+    return max(0, prefix_open - suffix_closes)
+
+
+def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
+    """Never close more than the prefix left open (less what the suffix closes), and in the final
+    text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
+    lisp_mode = ctx.language == "emacs-lisp"
+    comment = LINE_COMMENT.get(ctx.language)
+    allowed = _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
     own: list[str] = []
     closed_outer = 0
     last_balanced = 0
@@ -210,7 +219,9 @@ def _window_tree(language: str, prefix: str, suffix: str) -> tuple[syntax.Syntax
 
 
 def prepare_judgement(ctx: Context) -> None:
-    """Parse the window now (while the model reads its prompt), not after its last token."""
+    """Scan and parse the window now (while the model reads its prompt), not after its first
+    and last tokens."""
+    _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
     if syntax.grammar(ctx.language) is not None:
         _window_tree(ctx.language, ctx.prefix, ctx.suffix)
 

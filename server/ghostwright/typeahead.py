@@ -69,10 +69,14 @@ def continuation(
     `finished` whether the generation has ended. Within the shown text the rest is shown as it
     was; past it (an accepted line, then Enter), the rest of the raw text is cleaned afresh.
     """
+    body, stopped = _body(raw, ctx0, stops)
+    if not body.startswith(typed) and not typed.startswith(body):
+        # The clean-up only ever cuts the body short, so what it would show cannot fit either:
+        # say so before paying for it (its last step reparses the window).
+        return MISS
     shown = _clean(raw, ctx0, stops, finished)
     if len(typed) < len(shown.text) and shown.text.startswith(typed):
         return Verdict("show", shown.text[len(typed):], shown.done or finished)
-    body, stopped = _body(raw, ctx0, stops)
     ended = finished or stopped
     if typed.startswith(shown.text) and "\n" in typed[len(shown.text):] and body.startswith(typed):
         if ctx_now is None:
