@@ -42,7 +42,7 @@ class GenerationStats:
     cancelled: bool = False
     started: float = 0.0
     first_token: float | None = None
-    last_token: float | None = None  # the last token that was still wanted
+    last_token: float | None = None  # the last token that was still wanted, or its text out
     finished: float | None = None
     # Mean log-probability per generated token, where the backend reports it; the router reads it.
     mean_logprob: float | None = None
@@ -131,6 +131,9 @@ class Generation:
 
     def feed(self, text: str) -> bool:
         """Pass text on; False when nothing more is wanted (the producer should stop now)."""
+        if not self._cancel.is_set():
+            # The backend's own time ends when its text is out: decoding tokens is its work.
+            self.stats.last_token = time.monotonic()
         self._put(text)
         if self.stop_when is not None:
             self._text += text

@@ -81,6 +81,12 @@ class Editor:
         self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
             text_document=lsp.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=text)))
 
+    def offset_of_line(self, line: int) -> int:
+        at = 0
+        for _ in range(line):
+            at = self.text.index("\n", at) + 1
+        return at
+
     def position(self, offset: int) -> lsp.Position:
         line = self.text.count("\n", 0, offset)
         start = self.text.rfind("\n", 0, offset) + 1
@@ -260,17 +266,20 @@ def _skip(keys: list[Key], chars: int, target: str, at: int) -> list[Key]:
 
 # --- server overhead -------------------------------------------------------------------------
 
-KEYS_PER_PLACE = 5
+STATEMENT = "n = 1"  # typed a key at a time at each place, a request after each key
 
 
 def big_file(lines: int = 5000) -> str:
-    """A 5,000-line file of real code: the package's own modules, repeated."""
+    """A file of at least `lines` lines of real code: the package's own modules, repeated, whole
+    (a module cut in the middle would leave a syntax error at the end of the file)."""
     sources = [p.read_text(encoding="utf-8") for p in sorted(PACKAGE.rglob("*.py"))]
     out: list[str] = []
     while len(out) < lines:
         for text in sources:
             out.extend(text.splitlines())
-    return "\n".join(out[:lines]) + "\n"
+            if len(out) >= lines:
+                break
+    return "\n".join(out) + "\n"
 
 
 async def overhead(samples: int, seed: int) -> dict:
@@ -282,20 +291,28 @@ async def overhead(samples: int, seed: int) -> dict:
     e2e: list[float] = []
     try:
         editor.open(big_file(), "file:///bench/big.py")
-        lines = editor.text.split("\n")
-        candidates = [i for i, l in enumerate(lines) if l.strip() and not l.strip().startswith("#")]
+        end = 0
         for n in range(samples):
-            # The user types a few characters at one place, then moves on: the first request at a
-            # new place meets lines the server has not counted yet, the next ones do not.
-            if n % KEYS_PER_PLACE == 0:
+            # The user opens a line at one place and types a statement, then moves on: the first
+            # request at a new place meets lines the server has not counted yet, the next ones do not.
+            if n % len(STATEMENT) == 0:
+                lines = editor.text.split("\n")
+                # Statements inside bodies, followed by more of the same body: a new line typed
+                # below one of them is new code in the middle of a function, as a user writes it.
+                candidates = [i for i, l in enumerate(lines[:-1]) if l.startswith("        ") and l.strip()
+                              and not l.rstrip().endswith((":", ",", "(", "[", "{", "\\"))
+                              and lines[i + 1].startswith(l[:len(l) - len(l.lstrip())])]
                 line = rng.choice(candidates)
-            end = sum(len(l) + 1 for l in lines[:line]) + len(lines[line])
-            key = rng.choice("abcdefghij")
+                indent = lines[line][:len(lines[line]) - len(lines[line].lstrip())]
+                end = editor.text.index("\n", editor.offset_of_line(line))
+                editor.edit(end, end, "\n" + indent)
+                end += 1 + len(indent)
+            key = STATEMENT[n % len(STATEMENT)]
             editor.edit(end, end, key)  # one keystroke first: the document changed, as when typing
-            lines[line] += key
+            end += 1
             calls = (await editor.counters())["requests"]
             sent = time.perf_counter()
-            await editor.request(end + 1, invoked=True)
+            await editor.request(end, invoked=True)
             total = (time.perf_counter() - sent) * 1000
             for _ in range(100):  # a generation stopped early records its end a token later
                 c = await editor.counters()
@@ -388,7 +405,8 @@ def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
     if over is not None:
         lines += [
             f"**Server overhead** on a 5,000-line file ({over['samples']} invoked requests, each after a keystroke,"
-            f" {KEYS_PER_PLACE} keystrokes at each of {over['samples'] // KEYS_PER_PLACE} random places;"
+            f" a new line opened under a statement in a function body at each of"
+            f" {-(-over['samples'] // len(STATEMENT))} random places and `{STATEMENT}` typed into it;"
             " end-to-end LSP time minus the backend's time from request to its last wanted token):", "",
             "| figure | p50 | p99 | goal |", "|---|---|---|---|",
             f"| overhead | {over['overhead']['p50']} ms | {over['overhead']['p99']} ms | p50 ≤ 3 ms, p99 ≤ 15 ms |",
