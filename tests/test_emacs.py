@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -91,9 +92,11 @@ def test_checkdoc_is_clean(tmp_path):
     assert run.returncode == 0 and output == "", output
 
 
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", "-L", "ghostwright-test", *args], check=True,
-                          capture_output=True, text=True).stdout
+def tmux(*args: str, socket: str = "ghostwright-test") -> str:
+    run = subprocess.run(["tmux", "-L", socket, *args], capture_output=True, text=True)
+    if run.returncode:
+        raise AssertionError(f"tmux {' '.join(args[:2])} failed: {run.stderr.strip()}")
+    return run.stdout
 
 
 MID_LINE = "import math\n\n\ndef circle_area(radius):\n    return math.pi * radius ** 2\n\n\nprint(circle_area())\n"
@@ -120,12 +123,15 @@ def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, where):
     command = " ".join([f"{k}={v}" for k, v in env.items()] +
                        [EMACS or "emacs", "-nw", "-Q", "-L", str(ELISP),
                         "-l", str(ROOT / "tests" / "elisp" / "ghostwright-screen.el")])
-    tmux("new-session", "-d", "-s", "gw", "-x", "100", "-y", "24", command)
+    # A tmux server of its own per case: the last case's server may still be going away.
+    socket = f"ghostwright-test-{os.getpid()}-{where}"
+    run = functools.partial(tmux, socket=socket)
+    run("new-session", "-d", "-s", "gw", "-x", "100", "-y", "24", command)
     try:
         deadline = time.monotonic() + 120
         screen = ""
         while time.monotonic() < deadline:
-            screen = tmux("capture-pane", "-p", "-t", "gw")
+            screen = run("capture-pane", "-p", "-t", "gw")
             if done.exists() and "GW[openvino/" in screen:
                 break
             time.sleep(0.2)
@@ -137,13 +143,13 @@ def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, where):
         rows = screen.split("\n")
         assert [r.rstrip() for r in rows[line - 1:line - 1 + len(expected)]] == \
             [e.rstrip() for e in expected], screen
-        x, y = tmux("display-message", "-p", "-t", "gw", "#{cursor_x} #{cursor_y}").split()
+        x, y = run("display-message", "-p", "-t", "gw", "#{cursor_x} #{cursor_y}").split()
         assert (int(x), int(y)) == (column, line - 1), f"the cursor sits before the ghost text:\n{screen}"
-        coloured = tmux("capture-pane", "-p", "-e", "-t", "gw").split("\n")[line - 1]
+        coloured = run("capture-pane", "-p", "-e", "-t", "gw").split("\n")[line - 1]
         assert "\x1b[90m" + ghost.split("\n")[0][:3] in coloured, "the ghost text is drawn dimmed"
         assert file.read_text() == text, "the ghost text is not in the buffer"
         if where == "end-of-line" and os.environ.get("GHOSTWRIGHT_UPDATE_CAPTURE"):
             (ROOT / "docs" / "emacs-ghost-text.txt").write_text(screen)
-            (ROOT / "docs" / "emacs-ghost-text.ansi").write_text(tmux("capture-pane", "-p", "-e", "-t", "gw"))
+            (ROOT / "docs" / "emacs-ghost-text.ansi").write_text(run("capture-pane", "-p", "-e", "-t", "gw"))
     finally:
-        subprocess.run(["tmux", "-L", "ghostwright-test", "kill-server"], capture_output=True)
+        subprocess.run(["tmux", "-L", socket, "kill-server"], capture_output=True)

@@ -44,4 +44,4 @@ def test_npu_compile_properties_come_from_the_config_and_the_cache_is_the_users(
     assert props["MAX_PROMPT_LEN"] == 2048 and props["MIN_RESPONSE_LEN"] == 64
     assert props["GENERATE_HINT"] == "BEST_PERF" and props["CACHE_DIR"].endswith("ghostwright/npu-compiled")
     # The CPU gets a bounded kernel cache (memory), nothing else.
-    assert pipeline_properties(OpenVinoConfig(), "CPU") == {"CPU_RUNTIME_CACHE_CAPACITY": 128}
+    assert pipeline_properties(OpenVinoConfig(), "CPU") == {"CPU_RUNTIME_CACHE_CAPACITY": 32}
