@@ -58,3 +58,17 @@ def test_utf16_offsets_count_surrogate_pairs():
     assert doc.position_at(2, "utf-16") == (0, 3)
     assert doc.position_at(2, "utf-8") == (0, 5)
     assert doc.position_at(2, "utf-32") == (0, 2)
+
+
+def test_changed_documents_are_reparsed_when_settled_not_left_for_the_request():
+    from ghostwright.documents import DocumentStore
+
+    store = DocumentStore()
+    doc = store.open("file:///s.py", "def f():\n    return 1\n", 1, "python")
+    doc.apply_change((1, 12), (1, 12), " + 2", "utf-16")
+    assert store.changed(doc.uri) is True  # the first change since the last settle schedules one
+    assert store.changed(doc.uri) is False
+    store.settle()
+    assert not doc.syntax._dirty  # the request that follows finds the tree ready
+    assert doc.syntax.tree.root_node.text.decode() == "def f():\n    return 1 + 2\n"
+    assert store.changed(doc.uri) is True

@@ -64,6 +64,7 @@ class Document:
     syntax: Any = field(default=None, repr=False)
     # Where the last prompt window started (windows.Anchor), so the next one can start there too.
     window_anchor: Any = field(default=None, repr=False)
+    last_edit: int = 0  # where the last change ended: where the user is likely to ask next
     _line_starts: list[int] | None = field(default=None, repr=False)
 
     @property
@@ -116,6 +117,7 @@ class Document:
                     self.syntax = None
             self.text = new_text
             self._line_starts = None
+            self.last_edit = 0
             return 0, old_len, len(new_text)
         a = self.offset_at(*start, encoding)
         b = self.offset_at(*end, encoding)
@@ -130,6 +132,7 @@ class Document:
         if self.syntax is None:
             self.text = self.text[:a] + new_text + self.text[b:]
         self._shift_line_starts(a, b, new_text)
+        self.last_edit = a + len(new_text)
         return a, b, a + len(new_text)
 
     def _shift_line_starts(self, a: int, b: int, new_text: str) -> None:
@@ -154,6 +157,28 @@ class DocumentStore:
 
     def __init__(self) -> None:
         self._docs: dict[str, Document] = {}
+        self._unsettled: set[str] = set()
+
+    def changed(self, uri: str) -> bool:
+        """Note a document whose tree waits for its reparse; True when it is the first since
+        the last `settle` (the caller schedules one settle for all)."""
+        first = not self._unsettled
+        self._unsettled.add(uri)
+        return first
+
+    def settle(self) -> list[Document]:
+        """Reparse the changed documents now, while nothing waits: an editor asks for a
+        completion some time after its edit (ghostwright.el: 50 ms of idle), and the request
+        then finds its tree ready instead of paying for the reparse. Returns them."""
+        uris, self._unsettled = self._unsettled, set()
+        docs = [d for d in (self._docs.get(uri) for uri in uris) if d is not None]
+        for doc in docs:
+            if doc.syntax is not None:
+                try:
+                    doc.syntax.tree
+                except Exception:  # the tree is a help: the request will try again or go without
+                    log.exception("reparse of %s failed", doc.uri)
+        return docs
 
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
         doc = Document(uri=uri, text=text, version=version, language_id=language_id)

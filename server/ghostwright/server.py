@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 import threading
@@ -13,7 +14,7 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration, guards, provenance, session_stats, telemetry, wire
+from ghostwright import __version__, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import prepare
 from ghostwright.documents import DocumentStore
@@ -89,6 +90,11 @@ class GhostwrightServer(LanguageServer):
         try:
             await self._vet(backend)
             await backend.load(lambda msg: self._report_progress(progress, msg))
+            # What exists once the model is loaded lives as long as the server: out of the cyclic
+            # collector's sight, a full collection no longer walks it (pauses of tens of ms in a
+            # request).
+            gc.collect()
+            gc.freeze()
         except BackendError as exc:
             self.backend_error = str(exc)
             self.tell(str(exc), lsp.MessageType.Error)
@@ -148,6 +154,21 @@ class GhostwrightServer(LanguageServer):
     async def ready_backend(self) -> Backend | None:
         await self.backend_ready.wait()
         return None if self.backend_error else self.backend
+
+    def settle(self) -> None:
+        """Between an edit and the request that follows it: reparse, and count the tokens of
+        the lines around the edit, so the request does neither."""
+        docs = self.documents.settle()
+        backend = self.backend if self.backend_ready.is_set() and not self.backend_error else None
+        if backend is None:
+            return
+        c = self.config.context
+        for doc in docs:
+            try:
+                windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
+                                    backend.count_tokens, backend.count_tokens_each)
+            except Exception:  # a head start, never a failure
+                log.exception("counting ahead in %s failed", doc.uri)
 
     # --- completion ---
     async def inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
@@ -335,6 +356,8 @@ def create_server() -> GhostwrightServer:
                         doc.version)
         doc.version = params.text_document.version
         ls.debouncer.changed(doc.uri)
+        if ls.documents.changed(doc.uri):
+            asyncio.get_running_loop().call_soon(ls.settle)
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:

@@ -344,6 +344,17 @@ def suffix_window(text: str, offset: int, budget: int, count: TokenCounter, afte
     return text[offset:end]
 
 
+def warm_counts(text: str, offset: int, max_prefix: int, max_suffix: int, count: TokenCounter,
+                count_each: BatchCounter | None = None) -> None:
+    """Count the lines a request at `offset` would cut its windows from, ahead of it (in one
+    batch): after an edit at a new place in a large file, the request that follows finds them
+    counted."""
+    counter = line_tokens(count, count_each)
+    lo = _line_start(text, max(0, offset - int(max_prefix * CHARS_PER_TOKEN * 1.5)))
+    nl = text.find("\n", min(len(text), offset + max(max_suffix, 1) * MAX_CHARS_PER_TOKEN))
+    counter(text[lo:len(text) if nl == -1 else nl + 1])
+
+
 def build_windows(
     text: str,
     offset: int,

@@ -91,6 +91,7 @@ class Generation:
         # token that completed the answer instead of one token later.
         self.stop_when: Callable[[str], bool] | None = None
         self._text = ""
+        self._ended = False
 
     # --- consumer side (event loop) ---
     def cancel(self) -> None:
@@ -144,11 +145,20 @@ class Generation:
                 self.stop_when = None
         return not self._cancel.is_set()
 
+    def end_of_text(self) -> None:
+        """The last token's text is out (the token limit): readers need not wait for the backend
+        to wind down (OpenVINO decodes the whole result again and computes its metrics)."""
+        if not self._ended:
+            self._ended = True
+            self._put(None)
+
     def finish(self, error: BaseException | None = None) -> None:
         self.stats.finished = time.monotonic()
-        if error is not None:
-            self._put(error)
-        self._put(None)
+        if not self._ended:
+            self._ended = True
+            if error is not None:
+                self._put(error)
+            self._put(None)
         self._loop.call_soon_threadsafe(self.done.set)
 
     def _put(self, item: str | BaseException | None) -> None:

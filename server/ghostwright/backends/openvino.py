@@ -256,7 +256,8 @@ class OpenVinoBackend(Backend):
         else:
             config.logprobs = 1  # the router reads the mean log-probability to spot weak answers
         try:
-            result = self._pipeline.generate([prompt], config, _Streamer(self._tokenizer, gen, self._stop_ids))
+            result = self._pipeline.generate([prompt], config,
+                                             _Streamer(self._tokenizer, gen, self._stop_ids, request.max_tokens))
         except Exception as exc:
             gen.finish(BackendError(f"OpenVINO generation failed: {exc}"))
             return
@@ -282,11 +283,12 @@ def _streamer_base() -> type:
 class _Streamer(_streamer_base()):  # type: ignore[misc]
     """Counts every token (the cancel test reads this) and forwards whole characters."""
 
-    def __init__(self, tokenizer: Any, gen: Generation, stop_ids: set[int]) -> None:
+    def __init__(self, tokenizer: Any, gen: Generation, stop_ids: set[int], max_tokens: int) -> None:
         super().__init__()
         self._tokenizer = tokenizer
         self._gen = gen
         self._stop_ids = stop_ids
+        self._max_tokens = max_tokens
         self._ids: list[int] = []
         self._sent = ""
 
@@ -306,6 +308,8 @@ class _Streamer(_streamer_base()):  # type: ignore[misc]
                 self._sent = text
                 if not wanted:
                     return openvino_genai.StreamingStatus.STOP
+        if self._gen.stats.tokens >= self._max_tokens:
+            self._gen.end_of_text()  # the limit: no more text will come
         return openvino_genai.StreamingStatus.RUNNING
 
     def end(self) -> None:
