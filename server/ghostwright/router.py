@@ -230,6 +230,10 @@ class Router(Backend):
                 if not gen.count_token():
                     break
                 gen.feed(delta)
+            else:
+                # The text may end before the backend has wound down (the token limit); its
+                # mean log-probability, which judges the answer, comes when it has.
+                await inner.done.wait()
         except BackendError as exc:
             self._down(slot, str(exc))
             return None
