@@ -64,7 +64,9 @@ class LineTokens:
         byte after (no tokenizer makes a token of less than a byte), counted afresh when more
         than `slack` bytes were typed since."""
         cache = self._cache
-        for cut in range(len(part), 0, -1):
+        # Only a start within `slack` characters of the end can leave `slack` bytes or fewer:
+        # longer lines are not sliced at every length on every key.
+        for cut in range(len(part), max(0, len(part) - slack - 1), -1):
             n = cache.get(part[:cut])
             if n is not None:
                 rest = len(part[cut:].encode("utf-8", "surrogatepass"))
@@ -270,7 +272,7 @@ def prefix_window(
             return kept, anchor.start, anchor
     floor = max(0, offset - budget * MAX_CHARS_PER_TOKEN)
     # The lines the window will most likely span, counted together (one batch) before the search.
-    count(text[_line_start(text, max(floor, offset - int(budget * CHARS_PER_TOKEN * 1.5))):offset])
+    count(text[_line_start(text, max(floor, _likely_start(text, offset, budget))):offset])
     candidates = [b for b in before if b >= floor] or [before[-1]]
     target = int(budget * FILL)
     i = _largest_fit(candidates, lambda b: cost(text[b:offset]) <= target)
@@ -344,13 +346,18 @@ def suffix_window(text: str, offset: int, budget: int, count: TokenCounter, afte
     return text[offset:end]
 
 
+def _likely_start(text: str, offset: int, budget: int) -> int:
+    """The line start a prefix window of `budget` tokens most likely reaches back to (with margin)."""
+    return _line_start(text, max(0, offset - int(budget * CHARS_PER_TOKEN * 1.5)))
+
+
 def warm_counts(text: str, offset: int, max_prefix: int, max_suffix: int, count: TokenCounter,
                 count_each: BatchCounter | None = None) -> None:
     """Count the lines a request at `offset` would cut its windows from, ahead of it (in one
     batch): after an edit at a new place in a large file, the request that follows finds them
     counted."""
     counter = line_tokens(count, count_each)
-    lo = _line_start(text, max(0, offset - int(max_prefix * CHARS_PER_TOKEN * 1.5)))
+    lo = _likely_start(text, offset, max_prefix)
     nl = text.find("\n", min(len(text), offset + max(max_suffix, 1) * MAX_CHARS_PER_TOKEN))
     counter(text[lo:len(text) if nl == -1 else nl + 1])
 
