@@ -126,6 +126,14 @@ def test_the_reparse_accepts_a_completion_that_fixes_the_hole():
     assert cleanup.best_syntax_cut("x += 1\n        print(x)", ctx) == "x += 1\n        print(x)"
 
 
+def test_the_syntax_check_of_a_long_construct_still_sees_the_bracket_it_closes():
+    """The check reparses only the small node around the cursor; a closer for a bracket opened
+    long before that node is confirmed on the whole window, not cut."""
+    rows = "".join(f"    'key{i}': compute({i}, scale=2),\n" for i in range(60))
+    ctx = ctx_of("TABLE = dict(\n" + rows + "    last=█\n")
+    assert cleanup.best_syntax_cut("compute(60))", ctx) == "compute(60))"
+
+
 def test_a_completion_that_breaks_the_syntax_at_every_cut_is_dropped():
     ctx = ctx_of("func Max(a, b int) int {\n\t█\n}\n", "go")
     assert cleanup.best_syntax_cut("return a if a > b else b", ctx) == ""

@@ -72,3 +72,57 @@ def test_changed_documents_are_reparsed_when_settled_not_left_for_the_request():
     assert not doc.syntax._dirty  # the request that follows finds the tree ready
     assert doc.syntax.tree.root_node.text.decode() == "def f():\n    return 1 + 2\n"
     assert store.changed(doc.uri) is True
+
+
+class _CountingBackend:
+    """Tokenizes by words; enough of a backend for building a prompt."""
+
+    def __init__(self) -> None:
+        from ghostwright import prompts
+
+        self.template = prompts.TEMPLATES["qwen2.5-coder"]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def count_tokens_each(self, texts: list[str]) -> list[int]:
+        return [self.count_tokens(t) for t in texts]
+
+
+def test_the_context_where_the_user_just_typed_is_built_before_the_request_and_never_stale():
+    from ghostwright.completion import Ahead
+    from ghostwright.config import Config
+    from ghostwright.documents import DocumentStore
+
+    store, backend, config, ahead = DocumentStore(), _CountingBackend(), Config(), Ahead()
+    doc = store.open("file:///a.py", "def area(r):\n    \n", 1, "python")
+    doc.apply_change((1, 4), (1, 4), "return", "utf-16")
+    doc.version = 2
+    built = ahead.put(doc, doc.last_edit, config, backend)  # between the edit and the request
+    got = ahead.take(doc, doc.last_edit, config, backend, invoked=True)
+    assert got.ctx is built.ctx  # the request did no context work of its own
+    assert got.request.invoked and got.request.prompt == built.request.prompt
+
+    ahead.put(doc, doc.last_edit, config, backend)
+    doc.apply_change((1, 10), (1, 10), " 3.14", "utf-16")  # typed on before the request came
+    doc.version = 3
+    fresh = ahead.take(doc, doc.last_edit, config, backend)
+    assert "return 3.14" in fresh.request.prompt
+    ahead.put(doc, doc.last_edit, config, backend)
+    assert "return 3.14" in ahead.take(doc, 9, config, backend).ctx.suffix  # asked elsewhere: built there
+
+
+def test_the_files_imports_follow_an_edit_of_them():
+    from ghostwright import windows
+    from ghostwright.documents import DocumentStore
+
+    body = "".join(f"def f{i}(a):\n    return a + {i}\n\n\n" for i in range(60))
+    store = DocumentStore()
+    doc = store.open("file:///i.py", "import os\n\n\n" + body + "x = f1(\n", 1, "python")
+    end = len(doc.text) - 1
+    words = _CountingBackend().count_tokens
+    window, _ = windows.build_windows(doc.text, end, doc.syntax, "python", 40, 8, words)
+    assert window.prefix.startswith("import os\n")
+    doc.apply_change((0, 7), (0, 9), "sys", "utf-16")
+    window, _ = windows.build_windows(doc.text, end + 1, doc.syntax, "python", 40, 8, words)
+    assert window.prefix.startswith("import sys\n") and "import os" not in window.prefix

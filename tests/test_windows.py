@@ -300,3 +300,27 @@ def test_a_replaced_backend_and_its_model_are_freed_not_kept_by_the_line_token_m
     del old, remembered
     gc.collect()
     assert gone() is None
+
+
+def test_moving_far_down_a_large_file_does_not_tokenize_the_text_in_between():
+    """The window kept from the last request is far above the cursor: it cannot fit, and
+    finding that out must not cost a tokenizer pass over everything between."""
+    body = "".join(f"def f{i}(a, b):\n    total = a + b * {i}\n    return total\n\n\n" for i in range(2000))
+    text = body[:3000] + "█" + body[3000:]
+    doc, offset = open_doc(text, "python")
+    seen: list[int] = []
+
+    class Tokenizer:  # a method, so the window code keeps one line memory for it across requests
+        def count_tokens(self, piece: str) -> int:
+            seen.append(len(piece))
+            return len(piece.split())
+
+    tok = Tokenizer()
+    first, anchor = windows.build_windows(doc.text, offset, doc.syntax, "python", 64, 16, tok.count_tokens)
+    far = len(doc.text) - 5000
+    far = doc.text.index("    return total\n", far) + len("    return total\n")
+    seen.clear()
+    window, _ = windows.build_windows(doc.text, far, doc.syntax, "python", 64, 16, tok.count_tokens, anchor)
+    assert window.start > first.start and words(window.prefix) <= 64
+    # What a window of 64 tokens can reach, before and after the cursor, at most 8 characters a token.
+    assert sum(seen) <= (64 + 16) * windows.MAX_CHARS_PER_TOKEN * 2, sum(seen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
@@ -45,6 +46,40 @@ def prepare(
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
                                 prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
     return Prepared(ctx, request, template.stop_tokens)
+
+
+class Ahead:
+    """Contexts prepared between an edit and the request that follows it, one per document.
+
+    An editor asks at the cursor some time after the edit that put it there (ghostwright.el:
+    50 ms of idle): the context built at the end of the last edit in that time is the one the
+    request needs, and it need not wait for it."""
+
+    def __init__(self) -> None:
+        self._by_uri: dict[str, tuple[Document, int, int, Config, Backend, Prepared | None]] = {}
+
+    def put(self, doc: Document, offset: int, config: Config, backend: Backend) -> Prepared | None:
+        prepared = prepare(doc, offset, config, backend)
+        self._by_uri[doc.uri] = (doc, doc.version, offset, config, backend, prepared)
+        return prepared
+
+    def take(self, doc: Document, offset: int, config: Config, backend: Backend,
+             invoked: bool = False) -> Prepared | None:
+        """The context at `offset` for this version of `doc`: prepared ahead, else now."""
+        found = self._by_uri.pop(doc.uri, None)
+        if found is not None and found[0] is doc and found[1] == doc.version and found[2] == offset \
+                and found[3] is config and found[4] is backend:
+            prepared = found[5]
+            if prepared is not None and prepared.request.invoked != invoked:
+                prepared = dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, invoked=invoked))
+            return prepared
+        return prepare(doc, offset, config, backend, invoked)
+
+    def forget(self, uri: str) -> None:
+        self._by_uri.pop(uri, None)
+
+    def clear(self) -> None:
+        self._by_uri.clear()
 
 
 async def complete(

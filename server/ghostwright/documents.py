@@ -175,7 +175,7 @@ class DocumentStore:
         for doc in docs:
             if doc.syntax is not None:
                 try:
-                    doc.syntax.tree
+                    doc.syntax.settle()
                 except Exception:  # the tree is a help: the request will try again or go without
                     log.exception("reparse of %s failed", doc.uri)
         return docs

@@ -14,9 +14,9 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
+from ghostwright import __version__, cleanup, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
 from ghostwright.backends.base import Backend, BackendError
-from ghostwright.completion import prepare
+from ghostwright.completion import Ahead
 from ghostwright.documents import DocumentStore
 from ghostwright.flights import Flights, count_reuse, follow
 from ghostwright.scheduler import Debouncer, Scheduler
@@ -43,6 +43,7 @@ class GhostwrightServer(LanguageServer):
         self.scheduler = Scheduler()
         self.debouncer = Debouncer()
         self.flights = Flights()
+        self.ahead = Ahead()
         self.backend: Backend | None = None
         self.backend_ready = asyncio.Event()
         self.backend_error: str | None = None
@@ -80,6 +81,7 @@ class GhostwrightServer(LanguageServer):
         self.vetting = None
         self.remote_vettings = {}
         self.flights.clear()
+        self.ahead.clear()  # it holds the old backend (and its model) until the next edit otherwise
         self.backend = make_backend(self.config)
         self.backend.notify = self.tell
         self.backend.vet_licence = self._vet_licence
@@ -156,8 +158,9 @@ class GhostwrightServer(LanguageServer):
         return None if self.backend_error else self.backend
 
     def settle(self) -> None:
-        """Between an edit and the request that follows it: reparse, and count the tokens of
-        the lines around the edit, so the request does neither."""
+        """Between an edit and the request that follows it: reparse, count the tokens of the
+        lines around the edit, and build the context at its end (where the editor will ask),
+        so the request does none of it."""
         docs = self.documents.settle()
         backend = self.backend if self.backend_ready.is_set() and not self.backend_error else None
         if backend is None:
@@ -166,9 +169,12 @@ class GhostwrightServer(LanguageServer):
         for doc in docs:
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
-                                    backend.count_tokens, backend.count_tokens_each)
+                                    backend.count_tokens, backend.count_tokens_each, doc.syntax)
+                prepared = self.ahead.put(doc, doc.last_edit, self.config, backend)
+                if prepared is not None:
+                    cleanup.prepare_judgement(prepared.ctx)
             except Exception:  # a head start, never a failure
-                log.exception("counting ahead in %s failed", doc.uri)
+                log.exception("preparing ahead in %s failed", doc.uri)
 
     # --- completion ---
     async def inline_completion(self, params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
@@ -251,7 +257,7 @@ class GhostwrightServer(LanguageServer):
         if backend is None or self.documents.get(doc.uri) is not doc:
             return ""
         version = doc.version
-        prepared = prepare(doc, offset, self.config, backend, invoked)
+        prepared = self.ahead.take(doc, offset, self.config, backend, invoked)
         if prepared is None:
             return ""
         self.flights.cache.capacity = self.config.completion.cache_entries
@@ -364,6 +370,7 @@ def create_server() -> GhostwrightServer:
         ls.documents.close(params.text_document.uri)
         ls._told.forget(("size", params.text_document.uri))
         ls.flights.forget(params.text_document.uri)
+        ls.ahead.forget(params.text_document.uri)
         ls.debouncer.forget(params.text_document.uri)
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())

@@ -147,6 +147,9 @@ class SyntaxTree:
         self._tree = self._parser.parse(self._bytes)
         self._dirty = False
         self._index: OffsetIndex | None = None
+        # What callers derive from one version of the text (the file's head of imports): gone
+        # with the next edit.
+        self.memo: dict[str, Any] = {}
 
     def edit(self, text: str, start: int, old_end: int, new_text: str) -> str:
         """Apply one change (code-point offsets into `text`) to the tree; returns the new text."""
@@ -164,13 +167,14 @@ class SyntaxTree:
         self._text = new
         self._dirty = True
         self._index = None
+        self.memo = {}
         return new
 
     def with_insertion(self, at: int, inserted: str) -> "SyntaxTree":
         """A new tree for this text with `inserted` at code point `at`, reparsed incrementally
         from this one (about a third of a fresh parse for a completion in a window)."""
         other = object.__new__(SyntaxTree)
-        other.language, other._parser, other._index = self.language, self._parser, None
+        other.language, other._parser, other._index, other.memo = self.language, self._parser, None, {}
         other._tree = self.tree.copy()
         other._text = self._text
         other.edit(self._text, at, at, inserted)
@@ -183,6 +187,13 @@ class SyntaxTree:
         self._tree = self._parser.parse(self._bytes)
         self._dirty = False
         self._index = None
+        self.memo = {}
+
+    def settle(self) -> None:
+        """Reparse and index positions now, ahead of the request that will need both."""
+        self.tree
+        if not self._text.isascii():
+            self._offsets()
 
     @property
     def tree(self) -> Any:

@@ -51,8 +51,10 @@ def _body(raw: str, ctx: Context, stops: tuple[str, ...]) -> tuple[str, bool]:
 
 def _clean(raw: str, ctx: Context, stops: tuple[str, ...], finished: bool) -> cleanup.Cleaned:
     """Partial clean-up while the text may still grow; the final steps once it cannot."""
+    if finished:
+        return cleanup.clean(raw, ctx, stops, final=True)
     partial = cleanup.clean(raw, ctx, stops, final=False)
-    return cleanup.clean(raw, ctx, stops, final=True) if partial.done or finished else partial
+    return cleanup.clean(raw, ctx, stops, final=True) if partial.done else partial
 
 
 def continuation(
@@ -69,6 +71,8 @@ def continuation(
     `finished` whether the generation has ended. Within the shown text the rest is shown as it
     was; past it (an accepted line, then Enter), the rest of the raw text is cleaned afresh.
     """
+    if not raw and not finished:
+        return WAIT  # nothing to judge yet (the clean-up of nothing is nothing, and never done)
     body, stopped = _body(raw, ctx0, stops)
     if not body.startswith(typed) and not typed.startswith(body):
         # The clean-up only ever cuts the body short, so what it would show cannot fit either:

@@ -20,6 +20,8 @@ MAX_CHARS_PER_TOKEN = 8
 FILL = 0.8
 # The file's imports join the prompt when they take at most this share of the budget.
 IMPORTS_SHARE = 0.25
+# The file's head, where its imports are looked for, ends at this many top-level statements.
+HEAD_STATEMENTS = 200
 
 _DEFINITION = re.compile(r"function|method|class|impl|trait|interface|struct|module|namespace|enum|macro")
 _IMPORT = re.compile(r"import|include|use_declaration|package_clause|package_declaration|extern_crate")
@@ -49,15 +51,21 @@ class LineTokens:
 
     def __call__(self, text: str) -> int:
         lines = text.splitlines(keepends=True)
+        self.learn(lines)
+        cache = self._cache
+        return sum(cache[line] for line in lines)
+
+    def learn(self, lines: list[str]) -> None:
+        """Count the lines not counted yet, in one batch."""
         cache = self._cache
         missing = [line for line in dict.fromkeys(lines) if line not in cache]
-        if missing:
-            if len(cache) + len(missing) > self._size:
-                cache.clear()
-            counts = self._each(missing) if self._each is not None and len(missing) > 1 else \
-                [self.count(line) for line in missing]
-            cache.update(zip(missing, counts))
-        return sum(cache[line] for line in lines)
+        if not missing:
+            return
+        if len(cache) + len(missing) > self._size:
+            cache.clear()
+        counts = self._each(missing) if self._each is not None and len(missing) > 1 else \
+            [self.count(line) for line in missing]
+        cache.update(zip(missing, counts))
 
     def bound(self, part: str, slack: int) -> int:
         """At least the tokens of `part` (a line being typed): a counted start of it plus one per
@@ -235,20 +243,33 @@ def imports(text: str, start: int, tree: SyntaxTree | None) -> str:
     module whole at every request would cost more than the prompt gains)."""
     if tree is None:
         return ""
-    parts = []
+    parts = [text[s:e] for s, e in head_imports(tree) if s < start]
+    return "\n".join(parts) + "\n" if parts else ""
+
+
+def head_imports(tree: SyntaxTree) -> list[tuple[int, int]]:
+    """(start, end) of each top-level import in the file's head: before its first definition,
+    within its first HEAD_STATEMENTS statements (a script of thousands of top-level lines and
+    no definition is not walked whole). Found once per version of the text."""
+    found = tree.memo.get("head_imports")
+    if found is not None:
+        return found
+    found = []
     cursor = tree.tree.root_node.walk()  # not `named_children`: that builds every top-level node
     more = cursor.goto_first_child()
+    seen = 0
     while more:
         child = cursor.node
         more = cursor.goto_next_sibling()
         if not child.is_named:
             continue
-        s = tree.to_offset(child.start_byte)
-        if s >= start or _DEFINITION.search(child.type):
+        seen += 1
+        if _DEFINITION.search(child.type) or seen > HEAD_STATEMENTS:
             break
         if _IMPORT.search(child.type):
-            parts.append(text[s:tree.to_offset(child.end_byte)])
-    return "\n".join(parts) + "\n" if parts else ""
+            found.append((tree.to_offset(child.start_byte), tree.to_offset(child.end_byte)))
+    tree.memo["head_imports"] = found
+    return found
 
 
 def prefix_window(
@@ -265,8 +286,10 @@ def prefix_window(
     if before is None:
         before = _boundaries(text, offset, tree, language)[0]
     cost = _cursor_line_bounded(count, text[_line_start(text, offset):offset], budget)
+    # An anchor further back than any budget can reach (the user moved down the file) is
+    # dropped before counting: counting the text between would cost a tokenizer pass over it.
     if anchor is not None and anchor.start <= _line_start(text, offset) and \
-            text.startswith(anchor.head, anchor.start):
+            offset - anchor.start <= budget * MAX_CHARS_PER_TOKEN and text.startswith(anchor.head, anchor.start):
         kept = _assemble(text, offset, anchor.start, tree, budget, count)
         if cost(kept) <= budget:
             return kept, anchor.start, anchor
@@ -352,14 +375,22 @@ def _likely_start(text: str, offset: int, budget: int) -> int:
 
 
 def warm_counts(text: str, offset: int, max_prefix: int, max_suffix: int, count: TokenCounter,
-                count_each: BatchCounter | None = None) -> None:
-    """Count the lines a request at `offset` would cut its windows from, ahead of it (in one
-    batch): after an edit at a new place in a large file, the request that follows finds them
-    counted."""
-    counter = line_tokens(count, count_each)
-    lo = _likely_start(text, offset, max_prefix)
+                count_each: BatchCounter | None = None, tree: SyntaxTree | None = None) -> None:
+    """Count what a request at `offset` would count, ahead of it and in one batch: the lines
+    its windows are likely cut from, the cursor line's two parts, the definition headers and
+    imports that join a prefix cut short. After an edit at a new place in a large file, the
+    request that follows finds them counted."""
+    tree = tree if isinstance(tree, SyntaxTree) else None
+    lo = _line_start(text, max(0, offset - max_prefix * MAX_CHARS_PER_TOKEN))  # as far as a window reaches
+    line_start = _line_start(text, offset)
     nl = text.find("\n", min(len(text), offset + max(max_suffix, 1) * MAX_CHARS_PER_TOKEN))
-    counter(text[lo:len(text) if nl == -1 else nl + 1])
+    lines = text[lo:len(text) if nl == -1 else nl + 1].splitlines(keepends=True)
+    eol = text.find("\n", offset)
+    lines += [text[line_start:offset], text[offset:len(text) if eol == -1 else eol + 1]]
+    if tree is not None:
+        lines += "".join(headers(text, offset, lo, tree)).splitlines(keepends=True)
+        lines += imports(text, lo, tree).splitlines(keepends=True)
+    line_tokens(count, count_each).learn([line for line in lines if line])
 
 
 def build_windows(
