@@ -18,15 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lsprotocol import types as lsp
-from pygls.lsp.client import LanguageClient
-
 from ghostwright.backends.base import percentiles
-from ghostwright.bench import plain
+from ghostwright.bench.jsonrpc import StdioServer
 
 PACKAGE = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
+INLINE = "textDocument/inlineCompletion"
 # The replay types this function of a real module (documents.py), as a user would write it anew.
 REPLAY_FILE = PACKAGE / "documents.py"
 REPLAY_START = "    def offset_at("
@@ -35,42 +33,43 @@ REPLAY_END = "    def apply_change("
 
 
 
-class Editor:
-    """A minimal editor over LSP: one document, a cursor, the suggestion it would show."""
+class Editor(StdioServer):
+    """A minimal editor: one document, a cursor, the suggestion it would show. It speaks plain
+    JSON-RPC, as an editor's C JSON parser does (Emacs): a Python LSP client's own work of
+    turning each message into typed objects would count against the server."""
 
-    def __init__(self, options: dict) -> None:
-        self.client = LanguageClient("ghostwright-bench", "1")
-        self.options = options
-        self.partials: list[tuple[float, dict]] = []
-        self.uri = "file:///bench/replay.py"
-        self.text = ""
-        self.version = 0
+    partials: list[tuple[float, dict]]
+    uri = "file:///bench/replay.py"
+    text = ""
+    version = 0
 
-        @self.client.feature(PARTIAL)
-        def on_partial(params: Any) -> None:
-            self.partials.append((time.perf_counter(), plain(params)))
-
-    async def start(self) -> None:
-        await self.client.start_io(sys.executable, "-m", "ghostwright", "serve")
-        await self.client.initialize_async(lsp.InitializeParams(
-            capabilities=lsp.ClientCapabilities(), initialization_options=self.options))
-        self.client.initialized(lsp.InitializedParams())
+    @classmethod
+    async def launch(cls, options: dict) -> "Editor":
+        editor = await cls.start(log_level="WARNING")
+        editor.partials = []
+        await editor.initialize(options)
         for _ in range(1200):
-            status = await self.status()
+            status = await editor.status()
             if status["backendReady"] or status["backendError"]:
                 if status["backendError"]:
                     raise SystemExit(f"bench: {status['backendError']}")
-                return
+                return editor
             await asyncio.sleep(0.1)
         raise SystemExit("bench: the model did not load in 120 s")
 
+    def received(self, message: dict) -> None:
+        if message.get("method") == PARTIAL:
+            self.partials.append((time.perf_counter(), message["params"]))
+            return
+        super().received(message)
+        if "method" not in message:
+            self.inbox.pop()  # answers are kept by whoever asked; a long run would pile them up
+
     async def stop(self) -> None:
-        await self.client.shutdown_async(None)
-        self.client.exit(None)
-        await self.client.stop()
+        await self.close()
 
     async def status(self) -> dict:
-        return plain(await self.client.protocol.send_request_async(STATUS, {}))
+        return (await self.request(STATUS, {}))["result"]
 
     async def counters(self) -> dict:
         return (await self.status())["backends"][0]
@@ -78,8 +77,8 @@ class Editor:
     def open(self, text: str, uri: str | None = None) -> None:
         self.uri = uri or self.uri
         self.text, self.version = text, 1
-        self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=self.uri, language_id="python", version=1, text=text)))
+        self.notify("textDocument/didOpen", {"textDocument": {
+            "uri": self.uri, "languageId": "python", "version": 1, "text": text}})
 
     def offset_of_line(self, line: int) -> int:
         at = 0
@@ -87,24 +86,29 @@ class Editor:
             at = self.text.index("\n", at) + 1
         return at
 
-    def position(self, offset: int) -> lsp.Position:
+    def position(self, offset: int) -> dict:
         line = self.text.count("\n", 0, offset)
         start = self.text.rfind("\n", 0, offset) + 1
-        return lsp.Position(line=line, character=offset - start)  # ASCII source: UTF-16 = code points
+        return {"line": line, "character": offset - start}  # ASCII source: UTF-16 = code points
 
     def edit(self, start: int, end: int, new: str) -> None:
         a, b = self.position(start), self.position(end)
         self.text = self.text[:start] + new + self.text[end:]
         self.version += 1
-        self.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
-            text_document=lsp.VersionedTextDocumentIdentifier(uri=self.uri, version=self.version),
-            content_changes=[lsp.TextDocumentContentChangePartial(range=lsp.Range(start=a, end=b), text=new)]))
+        self.notify("textDocument/didChange", {
+            "textDocument": {"uri": self.uri, "version": self.version},
+            "contentChanges": [{"range": {"start": a, "end": b}, "text": new}]})
 
-    def request(self, offset: int, invoked: bool = False) -> asyncio.Future:
-        kind = lsp.InlineCompletionTriggerKind.Invoked if invoked else lsp.InlineCompletionTriggerKind.Automatic
-        return asyncio.ensure_future(self.client.text_document_inline_completion_async(lsp.InlineCompletionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=self.uri), position=self.position(offset),
-            context=lsp.InlineCompletionContext(trigger_kind=kind))))
+    def ask(self, offset: int, invoked: bool = False) -> asyncio.Future:
+        """The inline completion at `offset`: a future of its items (None when it failed)."""
+        params = {"textDocument": {"uri": self.uri}, "position": self.position(offset),
+                  "context": {"triggerKind": 1 if invoked else 2}}
+        return asyncio.ensure_future(self._items(self.request(INLINE, params, timeout=120)))
+
+    @staticmethod
+    async def _items(answer) -> list[dict] | None:
+        message = await answer
+        return None if "error" in message else (message.get("result") or {}).get("items", [])
 
 
 # --- typing replay ---------------------------------------------------------------------------
@@ -167,8 +171,7 @@ async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayRe
     start, end = source.index(REPLAY_START), source.index(REPLAY_END)
     # Written on a line of its own, as a new function is, with the rest of the file below it.
     target = source[start:end].rstrip("\n")[:limit]
-    editor = Editor(options or {})  # the defaults: adaptive debounce, cache on
-    await editor.start()
+    editor = await Editor.launch(options or {})  # the defaults: adaptive debounce, cache on
     result = ReplayResult()
     try:
         editor.open(source[:start] + "\n\n" + source[end:])
@@ -193,7 +196,7 @@ async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayRe
                 typed += len(key.text) if key.kind == "type" else 0
             result.keystrokes += 1
             version, sent = editor.version, time.perf_counter()
-            fut = editor.request(cursor)
+            fut = editor.ask(cursor)
             fut.add_done_callback(lambda f, v=version: _keep(answers, v, f))
             k += 1
             if not key.pause_after:
@@ -215,7 +218,7 @@ async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayRe
                 result.accepts += 1
                 result.accepted_chars += len(shown)
                 result.keystrokes += 1
-                editor.request(cursor)
+                editor.ask(cursor)
                 keys = keys[:k] + _skip(keys[k:], len(shown), target, typed - len(shown))
         await asyncio.sleep(1.0)
         after = await editor.counters()
@@ -230,10 +233,10 @@ async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayRe
 
 
 def _keep(answers: dict[int, tuple[str, float]], version: int, fut: asyncio.Future) -> None:
-    if fut.cancelled() or fut.exception() is not None:
+    if fut.cancelled() or fut.exception() is not None or fut.result() is None:
         return
-    items = fut.result().items
-    answers[version] = (items[0].insert_text if items else "", time.perf_counter())
+    items = fut.result()
+    answers[version] = (items[0]["insertText"] if items else "", time.perf_counter())
 
 
 def _first_shown(editor: Editor, version: int, answers: dict[int, tuple[str, float]], sent: float) -> float | None:
@@ -286,8 +289,7 @@ def big_file(lines: int = 5000) -> str:
 
 
 async def overhead(samples: int, seed: int) -> dict:
-    editor = Editor({"completion": {"debounceMs": 0, "maxTokens": 8}})
-    await editor.start()
+    editor = await Editor.launch({"completion": {"debounceMs": 0, "maxTokens": 8}})
     rng = random.Random(seed)
     rows: list[float] = []
     inside: list[float] = []
@@ -316,7 +318,7 @@ async def overhead(samples: int, seed: int) -> dict:
             await asyncio.sleep(EDITOR_IDLE_S)
             calls = (await editor.counters())["requests"]
             sent = time.perf_counter()
-            await editor.request(end, invoked=True)
+            await editor.ask(end, invoked=True)
             total = (time.perf_counter() - sent) * 1000
             for _ in range(100):  # a generation stopped early records its end a token later
                 c = await editor.counters()
