@@ -132,3 +132,23 @@ async def test_a_burst_of_cancelled_and_superseded_requests_leaves_nothing_behin
     assert end["threads"] <= THREAD_BOUND
     assert end["tasks"] <= warm["tasks"]
     assert report["final_items"], "the model still answers after the burst"
+
+
+@requires_model
+async def test_a_reloaded_model_lets_go_of_the_old_ones_worker_thread():
+    """A configuration change loads a new backend; the old one's worker (and with it the model
+    it holds) must not stay behind for the rest of the session, reload after reload."""
+    async with session(FAST) as s:
+        assert (await s.wait_ready())["backendReady"]
+        uri = "file:///tmp/reload.py"
+        s.open(uri, CODE)
+        assert (await s.complete_async(uri, 1, 11)).items  # the generation worker is running
+        before = (await s.status())["threads"]
+        for entries in (31, 30):  # a setting the pipeline is compiled with: each change reloads it
+            s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+                settings={"openvino": {"kernelCacheEntries": entries}}))
+            await asyncio.sleep(0.2)
+            assert (await s.wait_ready())["backendReady"]
+            assert (await s.complete_async(uri, 1, 11)).items
+        await asyncio.sleep(0.5)
+        assert (await s.status())["threads"] <= before

@@ -48,6 +48,7 @@ class GhostwrightServer(LanguageServer):
         self.backend_ready = asyncio.Event()
         self.backend_error: str | None = None
         self._load_task: asyncio.Task | None = None
+        self._retiring: set[asyncio.Task] = set()
         self.vetting: provenance.Vetting | None = None
         self.remote_vettings: dict[str, provenance.Vetting] = {}  # model → verdict, for /api/show licences
         self._progress_serial = 0
@@ -82,10 +83,25 @@ class GhostwrightServer(LanguageServer):
         self.remote_vettings = {}
         self.flights.clear()
         self.ahead.clear()  # it holds the old backend (and its model) until the next edit otherwise
+        if self.backend is not None:
+            self._retire(self.backend)
         self.backend = make_backend(self.config)
         self.backend.notify = self.tell
         self.backend.vet_licence = self._vet_licence
         self._load_task = asyncio.create_task(self._load(self.backend))
+
+    def _retire(self, backend: Backend) -> None:
+        """A replaced backend lets go of its connections, worker thread and model (its generations
+        were cancelled: the flights are cleared first)."""
+        async def close() -> None:
+            try:
+                await backend.close()
+            except Exception:  # the new backend is what matters now
+                log.exception("closing the replaced %s backend failed", backend.name)
+
+        task = asyncio.create_task(close())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _load(self, backend: Backend) -> None:
         progress = await self._begin_progress("Loading model")

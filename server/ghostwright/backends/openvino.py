@@ -225,6 +225,11 @@ class OpenVinoBackend(Backend):
         encoded = self._tokenizer.encode([guards.scrub(t) for t in texts], add_special_tokens=False)
         return [int(n) for n in encoded.attention_mask.data.sum(axis=1)]
 
+    async def close(self) -> None:
+        # The model goes once a generation still on the worker returns; the thread goes then too.
+        self._pipeline = self._tokenizer = None
+        self._worker.shutdown(wait=False)
+
     def start(self, request: GenerationRequest) -> Generation:
         if self._pipeline is None:
             raise BackendError("the OpenVINO model is not loaded")
