@@ -209,9 +209,9 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
     return ""
 
 
-# The syntax check reparses the innermost definition or statement around the cursor that is
-# at most this long, not the whole window: a window with an error in it (most are cut out of a
-# file) reparses about as slowly as a fresh parse, some 0.3 ms per KB after the last token.
+# The syntax check reparses the largest definition or statement around the cursor of at most
+# this many characters, not the whole window: a window with an error in it (most are cut out of
+# a file) reparses about as slowly as a fresh parse, some 0.3 ms per KB after the last token.
 JUDGE_CHARS = 1200
 
 

@@ -183,6 +183,8 @@ class GhostwrightServer(LanguageServer):
             return
         c = self.config.context
         for doc in docs:
+            if guards.over_limit(doc.text, self.config.completion.max_document_bytes) is not None:
+                continue  # no completions there: nothing to prepare
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
                                     backend.count_tokens, backend.count_tokens_each, doc.syntax)
