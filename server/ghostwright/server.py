@@ -324,6 +324,8 @@ class GhostwrightServer(LanguageServer):
             "inFlight": len(self.scheduler._newest),
             "tasks": len(asyncio.all_tasks()),
             "threads": threading.active_count(),
+            # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
+            "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
             "rpcFutures": len(self.protocol._request_futures),  # this status request's own, and no more
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
