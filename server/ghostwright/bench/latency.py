@@ -16,7 +16,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ghostwright.backends.base import percentiles
 from ghostwright.bench.jsonrpc import StdioServer
