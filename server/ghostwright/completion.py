@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import Awaitable, Callable, NamedTuple
 
 from ghostwright import cleanup, context, guards, prompts
 from ghostwright.backends.base import Backend, GenerationRequest, GenerationStats, Replace
@@ -48,6 +48,15 @@ def prepare(
     return Prepared(ctx, request, template.stop_tokens)
 
 
+class _Built(NamedTuple):
+    doc: Document
+    version: int
+    offset: int
+    config: Config
+    backend: Backend
+    prepared: Prepared | None
+
+
 class Ahead:
     """Contexts prepared between an edit and the request that follows it, one per document.
 
@@ -56,24 +65,24 @@ class Ahead:
     request needs, and it need not wait for it."""
 
     def __init__(self) -> None:
-        self._by_uri: dict[str, tuple[Document, int, int, Config, Backend, Prepared | None]] = {}
+        self._by_uri: dict[str, _Built] = {}
 
     def put(self, doc: Document, offset: int, config: Config, backend: Backend) -> Prepared | None:
         prepared = prepare(doc, offset, config, backend)
-        self._by_uri[doc.uri] = (doc, doc.version, offset, config, backend, prepared)
+        self._by_uri[doc.uri] = _Built(doc, doc.version, offset, config, backend, prepared)
         return prepared
 
     def take(self, doc: Document, offset: int, config: Config, backend: Backend,
              invoked: bool = False) -> Prepared | None:
         """The context at `offset` for this version of `doc`: prepared ahead, else now."""
-        found = self._by_uri.pop(doc.uri, None)
-        if found is not None and found[0] is doc and found[1] == doc.version and found[2] == offset \
-                and found[3] is config and found[4] is backend:
-            prepared = found[5]
-            if prepared is not None and prepared.request.invoked != invoked:
-                prepared = dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, invoked=invoked))
-            return prepared
-        return prepare(doc, offset, config, backend, invoked)
+        b = self._by_uri.pop(doc.uri, None)
+        if b is None or b.doc is not doc or b.version != doc.version or b.offset != offset \
+                or b.config is not config or b.backend is not backend:
+            return prepare(doc, offset, config, backend, invoked)
+        prepared = b.prepared
+        if prepared is not None and prepared.request.invoked != invoked:
+            prepared = dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, invoked=invoked))
+        return prepared
 
     def forget(self, uri: str) -> None:
         self._by_uri.pop(uri, None)
