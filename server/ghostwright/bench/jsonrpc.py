@@ -71,8 +71,11 @@ class StdioServer:
             self.received(json.loads(await out.readexactly(length)))
 
     def received(self, message: dict) -> None:
-        self.inbox.append(message)
-        waiter = self._waiters.get(message.get("id")) if "method" not in message else None
+        """An answer goes to whoever asked; what the server sends of its own is kept in `inbox`."""
+        if "method" in message:
+            self.inbox.append(message)
+            return
+        waiter = self._waiters.get(message.get("id"))
         if waiter is not None and not waiter.done():
             waiter.set_result(message)
 

@@ -61,8 +61,6 @@ class Editor(StdioServer):
             self.partials.append((time.perf_counter(), message["params"]))
             return
         super().received(message)
-        if "method" not in message:
-            self.inbox.pop()  # answers are kept by whoever asked; a long run would pile them up
 
     async def stop(self) -> None:
         await self.close()
