@@ -286,9 +286,19 @@
         (gwt-wait (lambda () ghostwright--showing) 120 "a first partial")
         (should ghostwright--pending)
         (set-buffer-modified-p nil)
-        (let ((buffer (current-buffer)))
+        (let ((buffer (current-buffer))
+              (id (plist-get ghostwright--pending :handle))
+              (sent nil))
           (with-temp-buffer
-            (kill-buffer buffer)
+            (cl-letf* ((notify (symbol-function 'jsonrpc-notify))
+                       ((symbol-function 'jsonrpc-notify)
+                        (lambda (conn method params)
+                          (push (cons method params) sent)
+                          (funcall notify conn method params))))
+              (kill-buffer buffer))
+            ;; The request is cancelled, then the document closed.
+            (should (equal (mapcar #'car (reverse sent)) '(:$/cancelRequest :textDocument/didClose)))
+            (should (equal (cdr (car (last sent))) (list :id id)))
             (gwt-wait (lambda () (> (gwt-standalone-counter :cancellations) cancellations)) 30
                       "the server to count the cancelled generation")
             (should-not (jsonrpc-request (ghostwright--connection) :ghostwright/documentText
