@@ -492,7 +492,9 @@ that a missing server is reported once rather than at every pause."
     (accept-process-output nil 0.05)
     (let ((last (when (buffer-live-p ghostwright--stderr-buffer)
                   (with-current-buffer ghostwright--stderr-buffer
-                    (car (last (split-string (buffer-string) "\n" t "[ \t\r]+")))))))
+                    ;; Not the line Emacs adds when the stderr pipe closes.
+                    (car (last (cl-remove-if (lambda (line) (string-prefix-p "Process ghostwright" line))
+                                             (split-string (buffer-string) "\n" t "[ \t\r]+"))))))))
       (or last (car (split-string (error-message-string err) "\n" t))))))
 
 (defun ghostwright--connect ()
@@ -522,7 +524,9 @@ that a missing server is reported once rather than at every pause."
                               :window (list :workDoneProgress t)
                               :textDocument (list :inlineCompletion (list :dynamicRegistration :json-false)))
                         :initializationOptions (or ghostwright-initialization-options
-                                                   (make-hash-table))))))
+                                                   (make-hash-table)))
+                  ;; jsonrpc's default of 10 s is short for a busy machine's first start.
+                  :timeout 60)))
     (setq ghostwright--encoding
           (or (ghostwright--get-in answer :capabilities :positionEncoding) "utf-16"))
     (jsonrpc-notify conn :initialized (make-hash-table))
