@@ -9,7 +9,7 @@
 (defvar ghostwright-active-map)
 
 (defun ghostwright//bind-active-keys ()
-  "Accept with the key auto-completion's menu accepts with, while ghost text shows.
+  "Bind the accept key of Spacemacs' auto-completion in `ghostwright-active-map'.
 Keys of everyday editing keep their meaning.  ESC needs no binding:
 leaving insert state moves the cursor, which dismisses the ghost text."
   (define-key ghostwright-active-map (kbd "C-l") #'ghostwright-accept))
