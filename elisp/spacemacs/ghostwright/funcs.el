@@ -16,8 +16,8 @@ leaving insert state moves the cursor, which dismisses the ghost text."
 
 (defun ghostwright//keep-keys-above-evil ()
   "Keep `ghostwright-active-map' ahead of evil's maps.
-Evil's insert state binds M-n/M-p itself; the ghost-text keys must
-win while ghost text shows, and only then."
+Evil's insert state binds keys of its own that the ghost-text keys
+share; these must win while ghost text shows, and only then."
   (let ((raise (lambda ()
                  (setq emulation-mode-map-alists
                        (cons 'ghostwright--emulation-alist
