@@ -857,8 +857,11 @@ ghost text instead (TAB indents)."
   (ghostwright-dismiss)
   (let* ((keys (this-command-keys-vector))
          ;; The prefix argument's own keys come first; the command's key is the last.
-         (command (key-binding (if (> (length keys) 0) (vector (aref keys (1- (length keys)))) [?\t])
-                               t)))
+         (key (if (> (length keys) 0) (vector (aref keys (1- (length keys)))) [?\t]))
+         ;; <tab> is read as TAB where only TAB is bound.
+         (translated (lookup-key local-function-key-map key))
+         (command (or (key-binding key t)
+                      (and (vectorp translated) (key-binding translated t)))))
     (when (commandp command)
       (setq this-command command)
       (let ((current-prefix-arg nil))
