@@ -119,12 +119,12 @@ is final (non-nil when the server has answered)."
     map)
   "Keymap active only while ghost text shows.
 \\<ghostwright-active-map>It holds no key of everyday editing:
-`end-of-line' and `forward-word' keep their keys.
+`move-end-of-line' and `forward-word' keep their keys.
 \\[ghostwright-accept] accepts, and with a prefix argument runs what
 the key runs without ghost text (TAB indents).
 Rebind with `define-key', for example to accept a line with the key
-of `end-of-line' while ghost text shows:
-  (define-key ghostwright-active-map [remap end-of-line]
+of `move-end-of-line' while ghost text shows:
+  (define-key ghostwright-active-map [remap move-end-of-line]
     #\='ghostwright-accept-line)")
 
 (defvar ghostwright-mode-map (make-sparse-keymap)
