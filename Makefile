@@ -35,8 +35,9 @@ run: install
 test: install emacs-deps
 	$(BIN)/python -m pytest
 
-# The Emacs client's tests run Debian's Emacs with eglot and lsp-mode, and terminal Emacs in tmux.
-EMACS_DEBS := emacs-nox elpa-eglot elpa-lsp-mode tmux
+# The Emacs client's tests run Debian's Emacs with eglot, lsp-mode and use-package (the documented
+# set-ups are run as written), and terminal Emacs in tmux.
+EMACS_DEBS := emacs-nox elpa-eglot elpa-lsp-mode elpa-use-package tmux
 emacs-deps:
 	@dpkg -s $(EMACS_DEBS) >/dev/null 2>&1 || { echo "installing $(EMACS_DEBS)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(EMACS_DEBS); }

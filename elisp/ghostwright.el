@@ -26,8 +26,9 @@
 ;;
 ;; Turn it on with `ghostwright-mode' or `global-ghostwright-mode'.
 ;; While ghost text shows, `ghostwright-active-map' is active: TAB
-;; accepts, M-f accepts a word, C-e a line, M-n/M-p cycle and C-g
-;; dismisses.  Typing the characters the ghost text shows consumes
+;; accepts (C-u TAB indents), M-<right> accepts a word, M-<end> a
+;; line, M-n/M-p cycle and C-g dismisses; no key of everyday editing
+;; is taken.  Typing the characters the ghost text shows consumes
 ;; them; any other edit or motion clears it.
 
 ;;; Code:
@@ -42,24 +43,16 @@
 (defvar lsp-inline-completion-enable)
 (defvar evil-state)
 (declare-function eglot-current-server "ext:eglot")
-(declare-function eglot--server-info "ext:eglot")
-(declare-function eglot--signal-textDocument/didChange "ext:eglot")
-(declare-function eglot--TextDocumentIdentifier "ext:eglot")
-(declare-function eglot--pos-to-lsp-position "ext:eglot")
+(declare-function eglot-shutdown "ext:eglot")
 (declare-function lsp-workspaces "ext:lsp-mode")
+(declare-function lsp-find-workspace "ext:lsp-mode")
 (declare-function lsp-request-async "ext:lsp-mode")
 (declare-function lsp-cancel-request-by-token "ext:lsp-mode")
-(declare-function lsp-notify "ext:lsp-mode")
-(declare-function lsp--text-document-identifier "ext:lsp-mode")
-(declare-function lsp--cur-position "ext:lsp-mode")
-(declare-function lsp--workspace-client "ext:lsp-mode")
-(declare-function lsp--client-server-id "ext:lsp-mode")
-(declare-function lsp--workspace-status "ext:lsp-mode")
+(declare-function lsp-workspace-shutdown "ext:lsp-mode")
 (declare-function lsp-register-client "ext:lsp-mode")
 (declare-function lsp-stdio-connection "ext:lsp-mode")
 (declare-function make-lsp-client "ext:lsp-mode")
-(declare-function ht "ext:ht")
-(defvar lsp--cur-version)
+;; Bound around lsp-mode requests to send them to ghostwright's workspace only.
 (defvar lsp--buffer-workspaces)
 
 ;;; Customization
@@ -118,13 +111,21 @@ is final (non-nil when the server has answered)."
   (let ((map (make-sparse-keymap)))
     (define-key map (kbd "TAB") #'ghostwright-accept)
     (define-key map (kbd "<tab>") #'ghostwright-accept)
-    (define-key map (kbd "M-f") #'ghostwright-accept-word)
-    (define-key map (kbd "C-e") #'ghostwright-accept-line)
+    (define-key map (kbd "M-<right>") #'ghostwright-accept-word)
+    (define-key map (kbd "M-<end>") #'ghostwright-accept-line)
     (define-key map (kbd "M-n") #'ghostwright-next)
     (define-key map (kbd "M-p") #'ghostwright-previous)
     (define-key map (kbd "C-g") #'ghostwright-dismiss)
     map)
-  "Keymap active only while ghost text shows.")
+  "Keymap active only while ghost text shows.
+\\<ghostwright-active-map>It holds no key of everyday editing:
+`move-end-of-line' and `forward-word' keep their keys.
+\\[ghostwright-accept] accepts, and with a prefix argument runs what
+the key runs without ghost text (TAB indents).
+Rebind with `define-key', for example to accept a line with the key
+of `move-end-of-line' while ghost text shows:
+  (define-key ghostwright-active-map [remap move-end-of-line]
+    #\='ghostwright-accept-line)")
 
 (defvar ghostwright-mode-map (make-sparse-keymap)
   "Keymap of `ghostwright-mode'.")
@@ -194,13 +195,66 @@ Keys: :transport :handle :uri :version :line :character :time.")
       ("sh" "shellscript") ("typescript-tsx" "typescriptreact")
       (_ name))))
 
-(defun ghostwright--uri ()
-  "URI of the buffer's document for the own connection."
+(defun ghostwright--uri (&optional truename)
+  "URI of the buffer's document for the own connection.
+TRUENAME resolves symbolic links first, as eglot does."
   (if buffer-file-name
       (concat "file://"
-              (url-hexify-string (expand-file-name buffer-file-name)
+              (url-hexify-string (funcall (if truename #'file-truename #'expand-file-name)
+                                          buffer-file-name)
                                  (url--allowed-chars (cons ?/ url-unreserved-chars))))
     (concat "untitled:" (url-hexify-string (buffer-name)))))
+
+;;; Private symbols of eglot, lsp-mode and jsonrpc
+
+;; These packages rename their internals without notice (eglot 1.20
+;; renamed `eglot--versioned-identifier' to `eglot--docver').  Each
+;; internal read goes through `ghostwright--private', and each has a
+;; fallback of ghostwright's own: none is needed to show partials,
+;; which are matched on what the client itself knows (see
+;; `ghostwright--matches-pending-p').
+
+(defvar ghostwright--shunned-symbols nil
+  "Private symbols treated as absent; tests set it to simulate a rename.")
+
+(defun ghostwright--private (&rest symbols)
+  "The first of SYMBOLS that is defined as a function or variable, or nil.
+Symbols in `ghostwright--shunned-symbols' count as undefined."
+  (cl-find-if (lambda (sym) (and (not (memq sym ghostwright--shunned-symbols))
+                                 (or (fboundp sym) (boundp sym))))
+              symbols))
+
+(defun ghostwright--private-value (&rest symbols)
+  "Value of the first variable of SYMBOLS found by `ghostwright--private'."
+  (when-let ((sym (apply #'ghostwright--private symbols)))
+    (and (boundp sym) (symbol-value sym))))
+
+(defconst ghostwright--private-uses
+  '((eglot-server-name eglot--server-info)
+    (eglot-flush eglot--signal-textDocument/didChange)
+    (eglot-uri eglot--TextDocumentIdentifier eglot-path-to-uri)
+    (eglot-position eglot--pos-to-lsp-position)
+    (eglot-version eglot--docver eglot--versioned-identifier)
+    (lsp-uri lsp--text-document-identifier)
+    (lsp-position lsp--cur-position)
+    (lsp-version lsp--cur-version)
+    (lsp-workspace-client lsp--workspace-client)
+    (lsp-client-server-id lsp--client-server-id)
+    (lsp-workspace-status lsp--workspace-status)
+    (lsp-scoped-request lsp--buffer-workspaces)
+    (jsonrpc-request-id jsonrpc--async-request-1))
+  "What the client reads from internals, and the internal names it tries.
+Without any of them each use falls back to ghostwright's own way.")
+
+(defun ghostwright-private-symbols-report ()
+  "Say which internals of eglot, lsp-mode and jsonrpc are used and which fall back."
+  (interactive)
+  (let ((lines (mapcar (lambda (use)
+                         (format "%s: %s" (car use)
+                                 (or (apply #'ghostwright--private (cdr use)) "fallback")))
+                       ghostwright--private-uses)))
+    (message "%s" (string-join lines "\n"))
+    lines))
 
 ;;; Transports
 
@@ -208,32 +262,65 @@ Keys: :transport :handle :uri :version :line :character :time.")
 ;; (eglot . SERVER) or (lsp . WORKSPACE).  Each knows how to flush the
 ;; document, describe positions, send and cancel a request.
 
+(defvar ghostwright--ghostwright-servers (make-hash-table :test #'eq :weakness 'key)
+  "Whether each eglot server seen is ghostwright (t or `no').")
+
+(defun ghostwright--is-ghostwright-p (server)
+  "Non-nil when the eglot SERVER is ghostwright."
+  (let ((known (gethash server ghostwright--ghostwright-servers)))
+    (unless known
+      (setq known
+            (if-let ((info (ghostwright--private 'eglot--server-info)))
+                (if (equal (plist-get (funcall info server) :name) "ghostwright") t 'no)
+              ;; Without eglot's record of serverInfo: only ghostwright answers its status.
+              (condition-case nil
+                  (progn (jsonrpc-request server :ghostwright/status nil :timeout 5) t)
+                (error 'no))))
+      (puthash server known ghostwright--ghostwright-servers))
+    (eq known t)))
+
 (defun ghostwright--eglot-server ()
   "The buffer's eglot server when it is ghostwright, else nil."
   (when (fboundp 'eglot-current-server)
     (let ((server (eglot-current-server)))
-      (when (and server
-                 (equal (plist-get (eglot--server-info server) :name) "ghostwright"))
+      (when (and server (ghostwright--is-ghostwright-p server))
         server))))
+
+(defun ghostwright--lsp-server-id (workspace)
+  "The lsp-mode server id of WORKSPACE, or nil when it cannot be read."
+  (let ((client (ghostwright--private 'lsp--workspace-client))
+        (server-id (ghostwright--private 'lsp--client-server-id)))
+    (and client server-id (funcall server-id (funcall client workspace)))))
 
 (defun ghostwright--lsp-workspace ()
   "The buffer's lsp-mode workspace of ghostwright, else nil."
   (when (and (bound-and-true-p lsp-mode) (fboundp 'lsp-workspaces))
-    (cl-find-if (lambda (ws)
-                  (and (eq (lsp--client-server-id (lsp--workspace-client ws)) 'ghostwright)
-                       ;; Asked before `initialized', a server may not know the document.
-                       (eq (lsp--workspace-status ws) 'initialized)))
-                (lsp-workspaces))))
+    (let ((ours (or (and (ghostwright--private 'lsp--workspace-client 'lsp--client-server-id)
+                         (cl-find-if (lambda (ws) (eq (ghostwright--lsp-server-id ws) 'ghostwright))
+                                     (lsp-workspaces)))
+                    (and (fboundp 'lsp-find-workspace)
+                         (car (memq (lsp-find-workspace 'ghostwright buffer-file-name)
+                                    (lsp-workspaces))))))
+          (status (ghostwright--private 'lsp--workspace-status)))
+      ;; Asked before `initialized', a server may not know the document.
+      (when (and ours (or (null status) (eq (funcall status ours) 'initialized)))
+        ours))))
 
 (defvar ghostwright--lsp-registered nil
   "Non-nil once `ghostwright-lsp-register' has run.")
 
+(defvar ghostwright--shut nil
+  "Non-nil after `ghostwright-shutdown', until the user asks for a completion.")
+
 (defun ghostwright--transport (&optional retry)
   "The transport that serves the current buffer, connecting if needed.
-Return nil while the LSP client that should serve it is not ready.
-RETRY starts the own connection's server again after a failed start."
+Return nil while the LSP client that should serve it is not ready,
+and after `ghostwright-shutdown'.  RETRY (an explicit request) starts
+the own connection's server again after a failed start or a shutdown."
   (let ((mode ghostwright-transport))
-    (cond ((and (memq mode '(auto eglot)) (ghostwright--eglot-server))
+    (when retry (setq ghostwright--shut nil))
+    (cond (ghostwright--shut nil)
+          ((and (memq mode '(auto eglot)) (ghostwright--eglot-server))
            (cons 'eglot (ghostwright--eglot-server)))
           ((and (memq mode '(auto lsp)) (ghostwright--lsp-workspace))
            (cons 'lsp (ghostwright--lsp-workspace)))
@@ -243,29 +330,60 @@ RETRY starts the own connection's server again after a failed start."
           (t (ghostwright--standalone-open retry)
              (cons 'standalone ghostwright--opened)))))
 
+(defun ghostwright--server-encoding (transport)
+  "The position encoding TRANSPORT's server agreed on, as far as known."
+  (or (ghostwright--get (gethash (cdr transport) ghostwright--status-cache) :positionEncoding)
+      "utf-16"))
+
+(defun ghostwright--eglot-document-params (transport)
+  "Plist of :uri :version :position for point over the eglot TRANSPORT."
+  (let ((flush (ghostwright--private 'eglot--signal-textDocument/didChange))
+        (ident (ghostwright--private 'eglot--TextDocumentIdentifier))
+        (to-uri (ghostwright--private 'eglot-path-to-uri))
+        (position (ghostwright--private 'eglot--pos-to-lsp-position)))
+    (when flush (funcall flush))
+    (list :uri (cond (ident (plist-get (funcall ident) :uri))
+                     (to-uri (funcall to-uri buffer-file-name))
+                     (t (ghostwright--uri t)))
+          ;; Unflushed, the version read now may be older than the server's: leave it out.
+          :version (and flush (ghostwright--private-value 'eglot--docver 'eglot--versioned-identifier))
+          :position (if position
+                        (funcall position)
+                      (ghostwright--position (point) (ghostwright--server-encoding transport)))
+          :deferred (null flush))))
+
 (defun ghostwright--document-params (transport)
-  "Plist of :uri :version :position for point over TRANSPORT, after a flush."
+  "Plist of :uri :version :position for point over TRANSPORT, after a flush.
+:version is nil when the transport's version cannot be read."
   (pcase (car transport)
-    ('eglot
-     (eglot--signal-textDocument/didChange)
-     (list :uri (plist-get (eglot--TextDocumentIdentifier) :uri)
-           :version (bound-and-true-p eglot--versioned-identifier)
-           :position (eglot--pos-to-lsp-position)))
+    ('eglot (ghostwright--eglot-document-params transport))
     ('lsp
-     (list :uri (plist-get (lsp--text-document-identifier) :uri)
-           :version lsp--cur-version
-           :position (lsp--cur-position)))
+     (let ((ident (ghostwright--private 'lsp--text-document-identifier))
+           (position (ghostwright--private 'lsp--cur-position)))
+       (list :uri (if ident (plist-get (funcall ident) :uri) (ghostwright--uri))
+             :version (ghostwright--private-value 'lsp--cur-version)
+             :position (if position
+                           (funcall position)
+                         (ghostwright--position (point) (ghostwright--lsp-encoding))))))
     (_ (list :uri (ghostwright--uri)
              :version ghostwright--version
              :position (ghostwright--position (point))))))
 
-(defun ghostwright--send (transport params on-result on-error)
+(defmacro ghostwright--with-lsp-workspace (workspace &rest body)
+  "Run BODY with lsp-mode's requests sent to WORKSPACE only, where possible."
+  (declare (indent 1))
+  `(if (ghostwright--private 'lsp--buffer-workspaces)
+       (let ((lsp--buffer-workspaces (list ,workspace))) ,@body)
+     ,@body))
+
+(defun ghostwright--send (transport params on-result on-error &optional deferred)
   "Send inline-completion PARAMS over TRANSPORT; return a cancel handle.
-ON-RESULT gets the result, ON-ERROR a message."
+ON-RESULT gets the result, ON-ERROR a message.  DEFERRED waits until
+the connection is ready (eglot: its changes are sent)."
   (pcase (car transport)
     ('lsp
      (let ((token (format "ghostwright-%s" (buffer-name))))
-       (let ((lsp--buffer-workspaces (list (cdr transport))))
+       (ghostwright--with-lsp-workspace (cdr transport)
          (lsp-request-async "textDocument/inlineCompletion" params on-result
                             :mode 'detached :cancel-token token
                             :error-handler (lambda (err) (funcall on-error (format "%S" err)))))
@@ -275,13 +393,17 @@ ON-RESULT gets the result, ON-ERROR a message."
                        :success-fn on-result
                        :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
                                                                     (format "%S" err))))
+                       :deferred (and deferred :textDocument/inlineCompletion)
                        :timeout ghostwright-request-timeout
-                       :timeout-fn (lambda () (funcall on-error "timed out")))))
+                       :timeout-fn (lambda () (funcall on-error "timed out"))))
+           (with-id (ghostwright--private 'jsonrpc--async-request-1)))
        ;; The internal function returns the request id that `$/cancelRequest' needs;
        ;; the public one returns nil in jsonrpc 1.0.14.
-       (if (fboundp 'jsonrpc--async-request-1)
-           (car (apply #'jsonrpc--async-request-1 args))
-         (apply #'jsonrpc-async-request args))))))
+       (if with-id
+           (car (apply with-id args))
+         (let ((id (apply #'jsonrpc-async-request args)))
+           (and (integerp id) id)))))))
+
 
 (defun ghostwright--cancel-handle (transport handle)
   "Ask TRANSPORT's server to stop the request HANDLE."
@@ -300,7 +422,7 @@ THEN, when given, is called with the answer."
                  (force-mode-line-update t)
                  (when then (funcall then result)))))
     (pcase (car transport)
-      ('lsp (let ((lsp--buffer-workspaces (list key)))
+      ('lsp (ghostwright--with-lsp-workspace key
               (lsp-request-async "ghostwright/status" nil store :mode 'detached)))
       (_ (when (jsonrpc-running-p key)
            (jsonrpc-async-request key :ghostwright/status nil :success-fn store
@@ -309,17 +431,30 @@ THEN, when given, is called with the answer."
 ;;; The own connection (jsonrpc.el) and its document sync
 
 
-(defun ghostwright--position (pos)
-  "LSP position plist of POS in the agreed encoding."
+(defun ghostwright--position (pos &optional encoding)
+  "LSP position plist of POS in ENCODING, by default the own connection's."
   (save-excursion
     (save-restriction
       (widen)
       (goto-char pos)
       (let ((bol (line-beginning-position)))
         (list :line (1- (line-number-at-pos pos t))
-              :character (if (equal ghostwright--encoding "utf-32")
-                             (- pos bol)
-                           (/ (- (length (encode-coding-region bol pos 'utf-16 t)) 2) 2)))))))
+              :character (pcase (or encoding ghostwright--encoding)
+                           ("utf-32" (- pos bol))
+                           ("utf-8" (string-bytes (buffer-substring-no-properties bol pos)))
+                           (_ (/ (- (length (encode-coding-region bol pos 'utf-16 t)) 2) 2))))))))
+
+(defun ghostwright--lsp-encoding ()
+  "Return the position encoding lsp-mode counts in, from an emoji's column.
+lsp-mode 8 counts characters, but does not say so to the server; the
+client registered by `ghostwright-lsp-register' declares it."
+  (let ((position (ghostwright--private 'lsp--cur-position)))
+    (if (null position)
+        "utf-32"
+      (with-temp-buffer
+        (insert "\N{WAVING HAND SIGN}")
+        (pcase (plist-get (funcall position) :character)
+          (1 "utf-32") (2 "utf-16") (_ "utf-8"))))))
 
 (defvar ghostwright--connect-error nil
   "Why the own connection could not start; automatic requests wait for a retry.")
@@ -338,19 +473,42 @@ that a missing server is reported once rather than at every pause."
       (error
        (setq ghostwright--connect-error
              (format "cannot start %s (%s): see `ghostwright-server-command', then M-x ghostwright-complete"
-                     (string-join ghostwright-server-command " ") (error-message-string err)))
+                     (string-join ghostwright-server-command " ") (ghostwright--start-failure err)))
        (message "ghostwright: %s" ghostwright--connect-error)
        (user-error "%s" ghostwright--connect-error))))
   ghostwright--connection)
+
+(defvar ghostwright--stderr-buffer nil
+  "Buffer of the stderr of the own connection's newest server.")
+
+(defun ghostwright--start-failure (err)
+  "One line saying why the server did not start: its stderr's last line, else ERR."
+  (let ((deadline (+ (float-time) 2))
+        (proc (and (buffer-live-p ghostwright--stderr-buffer)
+                   (get-buffer-process ghostwright--stderr-buffer))))
+    ;; The server's last words may still be in the pipe.
+    (while (and proc (process-live-p proc) (< (float-time) deadline))
+      (accept-process-output proc 0.05))
+    (accept-process-output nil 0.05)
+    (let ((last (when (buffer-live-p ghostwright--stderr-buffer)
+                  (with-current-buffer ghostwright--stderr-buffer
+                    ;; Not the line Emacs adds when the stderr pipe closes.
+                    (car (last (cl-remove-if (lambda (line) (string-prefix-p "Process ghostwright" line))
+                                             (split-string (buffer-string) "\n" t "[ \t\r]+"))))))))
+      (or last (car (split-string (error-message-string err) "\n" t))))))
 
 (defun ghostwright--connect ()
   "Start the server and initialize it; return the connection."
   (unless (executable-find (car ghostwright-server-command))
     ;; Checked first: a pipe to a program that failed to start can kill Emacs with SIGPIPE.
     (error "No program %s found" (car ghostwright-server-command)))
+  (when-let ((old (get-buffer "*ghostwright stderr*")))
+    (let ((proc (get-buffer-process old)))
+      (unless (and proc (process-live-p proc)) (kill-buffer old))))
+  (setq ghostwright--stderr-buffer (generate-new-buffer "*ghostwright stderr*"))
   (let* ((proc (make-process :name "ghostwright" :command ghostwright-server-command
                              :connection-type 'pipe :coding 'utf-8-emacs-unix :noquery t
-                             :stderr (get-buffer-create "*ghostwright stderr*")))
+                             :stderr ghostwright--stderr-buffer))
          (conn (jsonrpc-process-connection
                 :name "ghostwright" :process proc
                 :notification-dispatcher #'ghostwright--on-notification
@@ -366,7 +524,9 @@ that a missing server is reported once rather than at every pause."
                               :window (list :workDoneProgress t)
                               :textDocument (list :inlineCompletion (list :dynamicRegistration :json-false)))
                         :initializationOptions (or ghostwright-initialization-options
-                                                   (make-hash-table))))))
+                                                   (make-hash-table)))
+                  ;; jsonrpc's default of 10 s is short for a busy machine's first start.
+                  :timeout 60)))
     (setq ghostwright--encoding
           (or (ghostwright--get-in answer :capabilities :positionEncoding) "utf-16"))
     (jsonrpc-notify conn :initialized (make-hash-table))
@@ -433,14 +593,33 @@ RETRY starts the server again after a failed start."
                             :contentChanges (vector change))))))
 
 (defun ghostwright-shutdown ()
-  "Stop the server of the own connection."
+  "Stop ghostwright's server: the own connection's, eglot's or lsp-mode's.
+Of eglot's and lsp-mode's, the one serving the current buffer.
+It stays stopped: no automatic request starts it again, in any
+buffer, until you ask for a completion with `ghostwright-complete'."
   (interactive)
+  (setq ghostwright--shut t)
+  (dolist (buffer (buffer-list))
+    (with-current-buffer buffer
+      (when (or ghostwright--pending ghostwright--showing)
+        (ghostwright-dismiss))))
+  (when-let ((server (ghostwright--eglot-server)))
+    (eglot-shutdown server))
+  (when-let ((workspace (ghostwright--lsp-workspace)))
+    (lsp-workspace-shutdown workspace))
   (when ghostwright--connection
     (let ((conn ghostwright--connection))
       (setq ghostwright--connection nil)
       (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 5))
       (ignore-errors (jsonrpc-notify conn :exit nil))
-      (ignore-errors (jsonrpc-shutdown conn t)))))
+      (ignore-errors (jsonrpc-shutdown conn t))))
+  (force-mode-line-update t)
+  (message "ghostwright: stopped; M-x ghostwright-complete starts it again"))
+
+(defun ghostwright--on-kill ()
+  "Stop the buffer's request and close its document: the buffer is going."
+  (ghostwright-dismiss)
+  (ghostwright--standalone-close))
 
 ;;; Requests, partials and answers
 
@@ -452,6 +631,19 @@ RETRY starts the server again after a failed start."
     (when (= kind 1)
       (message "ghostwright: the server is not connected to this buffer yet"))))
 
+(defvar-local ghostwright--server-seen nil
+  "(VERSION . TICK): the server's newest document version seen in a partial.
+TICK is the buffer's `buffer-chars-modified-tick' when the request
+it answered was sent.")
+
+(defun ghostwright--version-floor ()
+  "The oldest server version a partial of a request sent now may carry.
+Known from partials alone: after an edit, the server's version grew."
+  (let ((seen ghostwright--server-seen))
+    (cond ((null seen) 0)
+          ((eql (cdr seen) (buffer-chars-modified-tick)) (car seen))
+          (t (1+ (car seen))))))
+
 (defun ghostwright--request-over (transport kind)
   "Ask TRANSPORT for a completion at point with trigger KIND."
   (let* ((doc (ghostwright--document-params transport))
@@ -459,6 +651,8 @@ RETRY starts the server again after a failed start."
          (buffer (current-buffer))
          (pending (list :transport transport :uri (plist-get doc :uri)
                         :version (plist-get doc :version)
+                        :floor (ghostwright--version-floor)
+                        :tick (buffer-chars-modified-tick)
                         :line (plist-get position :line)
                         :character (plist-get position :character)
                         :time (float-time))))
@@ -473,17 +667,27 @@ RETRY starts the server again after a failed start."
                       :position position
                       :context (list :triggerKind kind))
                 (lambda (result) (ghostwright--on-result buffer pending result))
-                (lambda (msg) (ghostwright--on-error buffer pending msg))))
+                (lambda (msg) (ghostwright--on-error buffer pending msg))
+                (plist-get doc :deferred)))
     (force-mode-line-update)))
 
 (defun ghostwright--matches-pending-p (params)
-  "Non-nil when partial PARAMS belong to the pending request of its buffer."
-  (let ((p ghostwright--pending))
+  "Non-nil when partial PARAMS belong to the pending request of its buffer.
+Uri and position must be the request's.  The version must be the
+one the transport reported, or, where that cannot be read, one no
+older than the client knows the server has (see
+`ghostwright--version-floor'), and the same in every partial."
+  (let ((p ghostwright--pending)
+        (version (ghostwright--get-in params :textDocument :version)))
     (and p
          (equal (ghostwright--get-in params :textDocument :uri) (plist-get p :uri))
-         (equal (ghostwright--get-in params :textDocument :version) (plist-get p :version))
          (equal (ghostwright--get-in params :position :line) (plist-get p :line))
-         (equal (ghostwright--get-in params :position :character) (plist-get p :character)))))
+         (equal (ghostwright--get-in params :position :character) (plist-get p :character))
+         (integerp version)
+         (if (plist-get p :version)
+             (eql version (plist-get p :version))
+           (and (>= version (plist-get p :floor))
+                (eql version (or (plist-get p :seen) version)))))))
 
 (defun ghostwright--on-partial (params)
   "Grow the ghost text from the partial completion PARAMS; drop it when stale."
@@ -491,6 +695,9 @@ RETRY starts the server again after a failed start."
     (when (buffer-live-p buffer)
       (with-current-buffer buffer
         (when (ghostwright--matches-pending-p params)
+          (let ((version (ghostwright--get-in params :textDocument :version)))
+            (plist-put ghostwright--pending :seen version)
+            (setq ghostwright--server-seen (cons version (plist-get ghostwright--pending :tick))))
           (setq ghostwright--state 'streaming)
           (ghostwright--display (list (ghostwright--get params :text)) nil))))))
 
@@ -565,6 +772,10 @@ ghost text only ever inserts."
     (overlay-put ghostwright--overlay 'priority 100))
   (let ((ov ghostwright--overlay)
         (shown (propertize text 'face 'ghostwright-ghost-face)))
+    (when (string-prefix-p "\n" text)
+      ;; On a newline the cursor property puts the terminal's cursor after the string's
+      ;; last line; a blank before it, at the end of point's line, holds it at point.
+      (setq shown (concat (propertize " " 'ghostwright-pad t) shown)))
     (overlay-put ov 'after-string nil)
     (overlay-put ov 'display nil)
     (cond ((string-empty-p text) (move-overlay ov (point) (point)))
@@ -628,14 +839,33 @@ ghost text only ever inserts."
   (interactive)
   (ghostwright--request 1))
 
-(defun ghostwright-accept ()
-  "Insert the whole ghost text."
-  (interactive)
-  (let ((remaining (ghostwright--remaining)))
-    (when (and ghostwright--showing remaining)
-      (ghostwright--cancel)
-      (ghostwright--consume remaining)
-      (ghostwright--clear))))
+(defun ghostwright-accept (&optional arg)
+  "Insert the whole ghost text.
+With a prefix ARG, dismiss it and run what the keys run without
+ghost text instead (TAB indents)."
+  (interactive "P")
+  (if arg
+      (ghostwright--run-underlying)
+    (let ((remaining (ghostwright--remaining)))
+      (when (and ghostwright--showing remaining)
+        (ghostwright--cancel)
+        (ghostwright--consume remaining)
+        (ghostwright--clear)))))
+
+(defun ghostwright--run-underlying ()
+  "Dismiss the ghost text and run the command of the keys without it."
+  (ghostwright-dismiss)
+  (let* ((keys (this-command-keys-vector))
+         ;; The prefix argument's own keys come first; the command's key is the last.
+         (key (if (> (length keys) 0) (vector (aref keys (1- (length keys)))) [?\t]))
+         ;; <tab> is read as TAB where only TAB is bound.
+         (translated (lookup-key local-function-key-map key))
+         (command (or (key-binding key t)
+                      (and (vectorp translated) (key-binding translated t)))))
+    (when (commandp command)
+      (setq this-command command)
+      (let ((current-prefix-arg nil))
+        (call-interactively command)))))
 
 (defun ghostwright-accept-word ()
   "Insert the next word of the ghost text."
@@ -776,6 +1006,7 @@ ghost text only ever inserts."
          (status (and transport (gethash (cdr transport) ghostwright--status-cache))))
     (concat " GW"
             (when-let ((what (ghostwright--describe status))) (concat "[" what "]"))
+            (cond (ghostwright--shut ":off"))
             (pcase ghostwright--state
               ('thinking ":…")
               ('streaming ":»")
@@ -799,7 +1030,7 @@ ghost text only ever inserts."
         (add-hook 'post-command-hook #'ghostwright--post-command nil t)
         (add-hook 'before-change-functions #'ghostwright--before-change nil t)
         (add-hook 'after-change-functions #'ghostwright--after-change nil t)
-        (add-hook 'kill-buffer-hook #'ghostwright--standalone-close nil t)
+        (add-hook 'kill-buffer-hook #'ghostwright--on-kill nil t)
         (when (boundp 'lsp-inline-completion-enable)
           ;; lsp-mode >= 10 has its own inline UI, which shows no streaming.
           (setq-local lsp-inline-completion-enable nil))
@@ -810,7 +1041,7 @@ ghost text only ever inserts."
     (remove-hook 'post-command-hook #'ghostwright--post-command t)
     (remove-hook 'before-change-functions #'ghostwright--before-change t)
     (remove-hook 'after-change-functions #'ghostwright--after-change t)
-    (remove-hook 'kill-buffer-hook #'ghostwright--standalone-close t)))
+    (remove-hook 'kill-buffer-hook #'ghostwright--on-kill t)))
 
 (defun ghostwright--turn-on ()
   "Turn on `ghostwright-mode' in buffers that visit files.
@@ -855,6 +1086,8 @@ server could name, so they are left alone."
                                          (bound-and-true-p global-ghostwright-mode)))
     :add-on? t
     :priority -1
+    ;; lsp-mode says nothing of how it counts columns; the server would assume UTF-16.
+    :custom-capabilities `((general . ((positionEncodings . [,(ghostwright--lsp-encoding)]))))
     :server-id 'ghostwright
     :initialization-options (lambda () (or ghostwright-initialization-options (make-hash-table)))
     :notification-handlers

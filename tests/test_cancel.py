@@ -7,6 +7,7 @@ import asyncio
 from lsprotocol import types as lsp
 
 from conftest import requires_model, session
+from test_inline_completion import uses_both_parameters
 
 pytestmark = requires_model
 
@@ -53,4 +54,4 @@ async def test_cancel_request_stops_generation_at_the_next_token():
         # The server is still fine afterwards.
         s.open("file:///tmp/ghostwright-test/after.py", "def add(a, b):\n    ")
         again = await s.complete_async("file:///tmp/ghostwright-test/after.py", 1, 4)
-        assert again.items and "a + b" in again.items[0].insert_text
+        assert again.items and uses_both_parameters(again.items[0].insert_text)

@@ -3,8 +3,10 @@
 ;;; Commentary:
 
 ;; Loaded by tests/test_emacs.py in `emacs -nw' inside tmux: visits
-;; GWT_FILE at GWT_LINE/GWT_COLUMN, asks for a completion and, once
-;; the final ghost text shows, writes it to GWT_DONE.
+;; GWT_FILE at GWT_LINE/GWT_COLUMN, asks the server for a completion
+;; (or, when GWT_GHOST is set, shows that text: the drawing is the
+;; subject, not the model) and, once the final ghost text shows,
+;; writes it to GWT_DONE.
 
 ;;; Code:
 
@@ -25,7 +27,10 @@
             (when final
               (with-temp-file (getenv "GWT_DONE") (insert text))))
           nil t)
-(run-with-timer 0.5 nil #'ghostwright-complete)
+(let ((ghost (getenv "GWT_GHOST")))
+  (if ghost
+      (run-with-timer 0.5 nil (lambda () (ghostwright--display (list ghost) t)))
+    (run-with-timer 0.5 nil #'ghostwright-complete)))
 
 (provide 'ghostwright-screen)
 ;;; ghostwright-screen.el ends here

@@ -3,9 +3,14 @@
 ;;; Commentary:
 
 ;; Layer variables; set them in `dotspacemacs-configuration-layers', e.g.
-;;   (ghostwright :variables ghostwright-layer-transport 'standalone)
+;;   (ghostwright :variables ghostwright-layer-elisp-directory "/path/to/ghostwright/elisp")
 
 ;;; Code:
+
+(defvar ghostwright-layer-elisp-directory nil
+  "Directory holding ghostwright.el: the elisp/ folder of the ghostwright checkout.
+When nil, the layer looks two folders above its own real location,
+which is the checkout when the layer is linked rather than copied.")
 
 (defvar ghostwright-layer-server-command '("ghostwright" "serve")
   "Program and arguments that start the ghostwright server.")
@@ -13,11 +18,22 @@
 (defvar ghostwright-layer-initialization-options nil
   "Plist sent as `initializationOptions', e.g. (:completion (:debounceMs 150)).")
 
-(defvar ghostwright-layer-transport 'lsp
-  "`lsp': an lsp-mode add-on client beside the main server (the Spacemacs way).
-`standalone': ghostwright's own connection, for buffers without lsp-mode.")
+(defvar ghostwright-layer-transport 'auto
+  "How buffers reach the server (`ghostwright-transport').
+`auto': lsp-mode's ghostwright add-on in buffers where lsp-mode runs,
+ghostwright's own connection in the others (Emacs Lisp, …).
+`lsp': only through lsp-mode (and the layer depends on the `lsp' layer).
+`standalone': always ghostwright's own connection.")
 
 (defvar ghostwright-layer-enable-in-prog-modes t
   "When non-nil, `ghostwright-mode' is on in every `prog-mode' buffer.")
+
+;; `:location site' in packages.el: ghostwright.el must be on the load path.
+(let ((dir (or ghostwright-layer-elisp-directory
+               (expand-file-name "../.." (file-name-directory
+                                           (file-truename (or load-file-name buffer-file-name)))))))
+  (if (file-exists-p (expand-file-name "ghostwright.el" dir))
+      (add-to-list 'load-path dir)
+    (message "ghostwright layer: no ghostwright.el in %s; set ghostwright-layer-elisp-directory" dir)))
 
 ;;; config.el ends here

@@ -6,17 +6,18 @@
 
 ;;; Code:
 
+(defvar ghostwright-active-map)
+
 (defun ghostwright//bind-active-keys ()
-  "Add C-l (accept, as in Spacemacs' auto-completion) and M-l (word).
-ESC needs no binding: leaving insert state moves the cursor, which
-dismisses the ghost text."
-  (define-key ghostwright-active-map (kbd "C-l") #'ghostwright-accept)
-  (define-key ghostwright-active-map (kbd "M-l") #'ghostwright-accept-word))
+  "Bind the accept key of Spacemacs' auto-completion in `ghostwright-active-map'.
+Keys of everyday editing keep their meaning.  ESC needs no binding:
+leaving insert state moves the cursor, which dismisses the ghost text."
+  (define-key ghostwright-active-map (kbd "C-l") #'ghostwright-accept))
 
 (defun ghostwright//keep-keys-above-evil ()
   "Keep `ghostwright-active-map' ahead of evil's maps.
-Evil's insert state binds C-e and M-n/M-p itself; the ghost-text keys
-must win while ghost text shows, and only then."
+Evil's insert state binds keys of its own that the ghost-text keys
+share; these must win while ghost text shows, and only then."
   (let ((raise (lambda ()
                  (setq emulation-mode-map-alists
                        (cons 'ghostwright--emulation-alist

@@ -2,14 +2,15 @@
 
 ;;; Commentary:
 
-;; ghostwright itself comes from the layer's local/ folder (a link to
-;; elisp/ghostwright.el of the ghostwright checkout); lsp-mode runs it
-;; as an add-on client beside each buffer's main language server.
+;; ghostwright.el comes from the ghostwright checkout (config.el puts
+;; its elisp/ folder on the load path: `:location site'); where
+;; lsp-mode runs, it runs ghostwright as an add-on client beside each
+;; buffer's main language server.
 
 ;;; Code:
 
 (defconst ghostwright-packages
-  '((ghostwright :location local)
+  '((ghostwright :location site)
     lsp-mode)
   "Packages of the ghostwright layer.")
 
@@ -42,8 +43,8 @@
       (ghostwright//keep-keys-above-evil))))
 
 (defun ghostwright/post-init-lsp-mode ()
-  "Register ghostwright as an lsp-mode add-on client."
-  (when (eq ghostwright-layer-transport 'lsp)
+  "Register ghostwright as an lsp-mode add-on client, unless it stays standalone."
+  (unless (eq ghostwright-layer-transport 'standalone)
     (with-eval-after-load 'lsp-mode
       (require 'ghostwright)
       (ghostwright-lsp-register))))
