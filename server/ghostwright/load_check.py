@@ -39,7 +39,9 @@ def fingerprint(path: Path, device: str, props: dict[str, Any]) -> str:
     import openvino_genai
 
     files = model_store.current_hashes(path)
-    if path.is_dir():  # OpenVINO GenAI reads the folder's JSON files (configs, tokenizer settings) too
+    if not path.is_dir():  # a file's name does not change what loads
+        files = {"model": files[path.name]}
+    else:  # OpenVINO GenAI reads the folder's JSON files (configs, tokenizer settings) too
         for f in sorted(path.glob("*.json")):
             files[f.name] = hashlib.sha256(regular_files.read_bytes(f)).hexdigest()
     key = {"files": files, "openvino_genai": openvino_genai.__version__, "device": device,
