@@ -19,13 +19,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
-from lsprotocol import types as lsp
 
 from conftest import FAST, requires_model, session
+from test_faults import CODE, _errors, _still_serving
 from ghostwright import gguf_meta, load_check, model_store, provenance, regular_files, safe_formats
 
 EMBEDDED = model_store.default_model_path()
-CODE = "def add(a, b):\n    return "
 ARCH = "qwen2"
 
 
@@ -145,12 +144,16 @@ HOSTILE = {
 }
 
 
-def _hostile(path: Path, case: str) -> Path:
-    kwargs, _key = HOSTILE[case]
-    kwargs = dict(kwargs)
+def _lie(case: str) -> dict:
+    """The tiny_model arguments of a HOSTILE case, GGUF value types resolved."""
+    kwargs = dict(HOSTILE[case][0])
     if "typed" in kwargs:
         kwargs["typed"] = {k: (v, getattr(_types(), t)) for k, (v, t) in kwargs["typed"].items()}
-    return _small(path, **kwargs)
+    return kwargs
+
+
+def _hostile(path: Path, case: str) -> Path:
+    return _small(path, **_lie(case))
 
 
 def test_the_tiny_model_passes_every_check(tmp_path):
@@ -237,11 +240,7 @@ E2E = ["head_count 0", "embedding_length 1", "alignment as a string"]
 
 
 def _e2e_model(tmp_path: Path, case: str) -> Path:
-    kwargs, _key = HOSTILE[case]
-    kwargs = dict(kwargs)
-    if "typed" in kwargs:
-        kwargs["typed"] = {k: (v, getattr(_types(), t)) for k, (v, t) in kwargs["typed"].items()}
-    return tiny_model(tmp_path / "tiny-qwen2.gguf", **kwargs)
+    return tiny_model(tmp_path / "tiny-qwen2.gguf", **_lie(case))
 
 
 def _env(tmp_path: Path, model: Path) -> dict[str, str]:
@@ -254,17 +253,6 @@ def _env(tmp_path: Path, model: Path) -> dict[str, str]:
 def _ghostwright(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ghostwright", *args], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=300)
-
-
-async def _still_serving(s) -> None:
-    uri = "file:///tmp/hostile.py"
-    s.open(uri, CODE)
-    assert not (await s.complete_async(uri, 1, 11)).items
-    assert (await s.text_of(uri))["text"] == CODE
-
-
-def _errors(s) -> list[str]:
-    return [m.message for m in s.client.messages if m.type == lsp.MessageType.Error]
 
 
 @requires_model
