@@ -169,6 +169,17 @@ def test_a_lying_gguf_is_refused_naming_its_key(tmp_path, case):
     assert HOSTILE[case][1] in str(refused.value)
 
 
+def test_a_head_size_of_its_own_is_accepted_when_the_tensors_agree(tmp_path):
+    # attention.key_length (as Qwen3 has): heads of 32 values, not embedding / heads = 16.
+    p = "blk.0."
+    shapes = {p + "attn_q.weight": (128, 64), p + "attn_q.bias": (128,), p + "attn_k.weight": (64, 64),
+              p + "attn_k.bias": (64,), p + "attn_v.weight": (64, 64), p + "attn_v.bias": (64,),
+              p + "attn_output.weight": (64, 128)}
+    gguf_meta.validate(_small(tmp_path / "ok.gguf", meta={"attention.key_length": 32}, shapes=shapes))
+    with pytest.raises(gguf_meta.GGUFError, match="blk.0.attn_q.weight"):
+        gguf_meta.validate(_small(tmp_path / "lie.gguf", meta={"attention.key_length": 32}))
+
+
 def _patch_offset(path: Path, tensor: str, offset: int) -> None:
     data = bytearray(path.read_bytes())
     name = tensor.encode()

@@ -266,12 +266,17 @@ def check_model(header: Header) -> None:
     if heads % kv_heads:
         raise GGUFError(f"{arch}.attention.head_count {heads} is not a multiple of "
                         f"{arch}.attention.head_count_kv {kv_heads}")
-    if emb % heads:
+    # With attention.key_length (Qwen3) a head's size is its own number; without it, the runtime
+    # divides the embedding among the heads.
+    key_len = _int(header, f"{arch}.attention.key_length", 1, 4096, required=False)
+    value_len = _int(header, f"{arch}.attention.value_length", 1, 4096, required=False)
+    if emb < heads or (key_len is None and emb % heads):
         raise GGUFError(f"{arch}.embedding_length {emb} is not a multiple of {arch}.attention.head_count {heads}")
     _float(header, f"{arch}.attention.layer_norm_rms_epsilon", 0.0, 1.0)
     _float(header, f"{arch}.rope.freq_base", 0.0, 1e12, required=False)
     vocab = _vocabulary(header)
-    head_dim = emb // heads
+    head_dim = key_len or emb // heads
+    v_dim = value_len or head_dim
     tensors = {t.name: t.shape for t in header.tensors}
 
     def expect(name: str, shape: list[int], required: bool = True) -> None:
@@ -288,16 +293,18 @@ def check_model(header: Header) -> None:
     expect("token_embd.weight", [emb, vocab])
     expect("output.weight", [emb, vocab], required=False)
     expect("output_norm.weight", [emb])
-    q, kv = heads * head_dim, kv_heads * head_dim
+    q, k, v, out = heads * head_dim, kv_heads * head_dim, kv_heads * v_dim, heads * v_dim
     for i in range(blocks):
         p = f"blk.{i}."
-        ffn = ff or (tensors.get(p + "ffn_up.weight") or [emb, 1])[-1]
-        for name, shape in (("attn_norm.weight", [emb]), ("ffn_norm.weight", [emb]),
-                            ("attn_q.weight", [emb, q]), ("attn_k.weight", [emb, kv]), ("attn_v.weight", [emb, kv]),
-                            ("attn_output.weight", [q, emb]), ("ffn_gate.weight", [emb, ffn]),
-                            ("ffn_up.weight", [emb, ffn]), ("ffn_down.weight", [ffn, emb])):
+        for name, shape in (("attn_norm.weight", [emb]), ("attn_q.weight", [emb, q]), ("attn_k.weight", [emb, k]),
+                            ("attn_v.weight", [emb, v]), ("attn_output.weight", [out, emb])):
             expect(p + name, shape)
-        for name, shape in (("attn_q.bias", [q]), ("attn_k.bias", [kv]), ("attn_v.bias", [kv])):
+        # Feed-forward layouts differ (mixtures of experts name theirs apart): checked when present.
+        ffn = ff or (tensors.get(p + "ffn_up.weight") or [emb, 1])[-1]
+        for name, shape in (("attn_q.bias", [q]), ("attn_k.bias", [k]), ("attn_v.bias", [v]),
+                            ("attn_q_norm.weight", [head_dim]), ("attn_k_norm.weight", [head_dim]),
+                            ("ffn_norm.weight", [emb]), ("ffn_gate.weight", [emb, ffn]),
+                            ("ffn_up.weight", [emb, ffn]), ("ffn_down.weight", [ffn, emb])):
             expect(p + name, shape, required=False)
     for name in tensors:
         m = re.match(r"blk\.(\d+)\.", name)
