@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from ghostwright import __version__, config as configuration, load_check, model_store, network, paths, provenance, safe_formats, telemetry
 
@@ -88,7 +89,7 @@ def run() -> int:
     return 0 if ok else 1
 
 
-def _load_check(cfg: configuration.Config, path, device: str) -> bool:
+def _load_check(cfg: configuration.Config, path: Path, device: str) -> bool:
     """The check the server makes before it loads the model: metadata, then a trial load in a child."""
     import asyncio
 
