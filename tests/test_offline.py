@@ -87,7 +87,7 @@ def test_decline_on_disk_keeps_an_existing_choice(tmp_path):
 
 @pytest.mark.parametrize("url", [
     "http://localhost:11434", "http://127.0.0.1:8000/v1", "127.0.0.5:11434", "http://[::1]:11434",
-    "localhost", "http://ollama.localhost:11434", "http://[::ffff:127.0.0.1]:80",
+    "localhost", "http://LocalHost:8000/v1", "http://[::ffff:127.0.0.1]:80",
 ])
 def test_loopback_addresses_are_allowed(url):
     network.check_address(url, allow_remote=False)
@@ -96,6 +96,9 @@ def test_loopback_addresses_are_allowed(url):
 @pytest.mark.parametrize("url", [
     "http://192.168.1.20:11434", "https://api.example.com/v1", "10.0.0.1:8000", "http://[2001:db8::1]/",
     "http://localhost.example.com", "http://0.0.0.0:11434",
+    # Names the resolver would answer (from /etc/hosts, or a DNS server off the machine): only the
+    # exact name `localhost` is mapped by ghostwright itself.
+    "http://foo.localhost:8000/v1", "http://localhost.:11434", "http://ollama.localhost:11434",
 ])
 def test_remote_addresses_need_allow_remote(url):
     with pytest.raises(network.RemoteAddressError, match="allowRemote"):
@@ -128,3 +131,90 @@ async def test_a_remote_ollama_or_openai_server_is_refused_before_any_connection
     openai_backend = OpenAIBackend(OpenAIConfig(base_url="http://192.0.2.11:8000/v1", model="m"))
     with pytest.raises(BackendError, match="allowRemote"):
         await openai_backend.load(lambda _msg: None)
+
+
+# --- no name is ever resolved unless allowRemote: not even `localhost` ---
+
+def test_the_audit_hook_records_every_name_handed_to_the_resolver(tmp_path):
+    done, log = _child("""
+        import socket
+        for name in ("localhost", "foo.localhost", "localhost."):
+            try:
+                socket.getaddrinfo(name, 80)
+            except PermissionError:
+                print("refused", name)
+        try:
+            socket.gethostbyname("localhost")
+        except PermissionError:
+            print("refused gethostbyname")
+        socket.getaddrinfo("127.0.0.1", 80)  # a literal: no resolver is asked
+        socket.getaddrinfo("::1", 80)
+    """, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:4] == ["refused localhost", "refused foo.localhost", "refused localhost.",
+                                           "refused gethostbyname"]
+    assert len(log.splitlines()) == 4 and "127.0.0.1" not in log and "'::1'" not in log
+
+
+@pytest.mark.parametrize("backend, url", [
+    ("openai", "http://foo.localhost:8000/v1"), ("openai", "http://localhost.:8000/v1"),
+    ("ollama", "http://localhost.:11434"), ("ollama", "http://foo.localhost:11434"),
+])
+def test_a_name_that_only_looks_local_is_refused_before_any_lookup(tmp_path, backend, url):
+    done, log = _child(f"""
+        import asyncio
+        from ghostwright.backends.base import BackendError
+        from ghostwright.backends.ollama import OllamaBackend
+        from ghostwright.backends.openai import OpenAIBackend
+        from ghostwright.config import OllamaConfig, OpenAIConfig
+
+        async def main():
+            if {backend!r} == "ollama":
+                b = OllamaBackend(OllamaConfig(host={url!r}, model="qwen2.5-coder:7b"))
+            else:
+                b = OpenAIBackend(OpenAIConfig(base_url={url!r}, model="m"))
+            try:
+                await b.load(lambda _msg: None)
+                print("loaded")
+            except BackendError as exc:
+                print("refused:", exc)
+            await b.close()
+        asyncio.run(main())
+    """, tmp_path)
+    assert "refused:" in done.stdout and "allowRemote" in done.stdout, done.stdout + done.stderr
+    assert log == ""
+
+
+def test_localhost_is_reached_at_127_0_0_1_without_asking_the_resolver(tmp_path):
+    done, log = _child("""
+        import asyncio, json, socketserver, threading
+        from http.server import BaseHTTPRequestHandler
+        from ghostwright.backends.openai import OpenAIBackend
+        from ghostwright.config import OpenAIConfig
+
+        hosts = []
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hosts.append(self.headers.get("Host"))
+                body = json.dumps({"object": "list", "data": [{"id": "m"}]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def log_message(self, *args):
+                pass
+        server = socketserver.TCPServer(("127.0.0.1", 0), Handler)  # plain TCP: no getfqdn lookup
+        port = server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+        async def main():
+            b = OpenAIBackend(OpenAIConfig(base_url=f"http://localhost:{port}/v1", model="m"))
+            await b.load(lambda _msg: None)
+            await b.close()
+            print("reachable; Host:", hosts[0] == f"localhost:{port}")
+        asyncio.run(main())
+        server.shutdown()
+    """, tmp_path)
+    assert "reachable; Host: True" in done.stdout, done.stdout + done.stderr
+    assert log == ""

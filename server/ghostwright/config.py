@@ -34,6 +34,9 @@ class OpenVinoConfig:
     # CPU: compiled kernels kept per input shape; bounds memory (32 and 128 ran at the same speed;
     # 32 held 20-37 MB less: docs/robustness.md).
     kernel_cache_entries: int = _range(32, 0, 100000)
+    # A model is first loaded in a child process (once per model hash) and the load in the server
+    # then waits this long too: a load that hangs is a refusal, not a server that never answers.
+    load_timeout_s: float = _range(600.0, 1.0, 7200.0)
 
 
 @dataclass

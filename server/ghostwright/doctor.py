@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from ghostwright import __version__, config as configuration, model_store, network, paths, provenance, safe_formats, telemetry
+from ghostwright import __version__, config as configuration, load_check, model_store, network, paths, provenance, safe_formats, telemetry
 
 
 def run() -> int:
@@ -28,6 +29,7 @@ def run() -> int:
     from ghostwright.backends.base import BackendError
     from ghostwright.backends import openvino as ovb
 
+    device = ""
     try:
         import openvino
         import openvino_genai
@@ -66,12 +68,14 @@ def run() -> int:
             print(f"  ! {line}")
         if info.get("source"):
             print(f"  source: {info['source']}")
-    except safe_formats.UnsafeFormatError as exc:
+        if device and vetting.action != "deny":
+            ok = _load_check(cfg, path, device) and ok
+    except (safe_formats.UnsafeFormatError, BackendError) as exc:
         ok = False
         print(f"  ! {exc}")
-    except BackendError as exc:
+    except Exception as exc:  # whatever a hostile file provokes is a finding, not a traceback
         ok = False
-        print(f"  ! {exc}")
+        print(f"  ! checking the model failed: {type(exc).__name__}: {exc}")
     ok = _other_backends(cfg) and ok
     from ghostwright import session_stats
 
@@ -83,6 +87,23 @@ def run() -> int:
         print("latency: no server session recorded yet (see ghostwright/status while one runs)")
     print("verdict: " + ("ready" if ok else "not ready (see ! lines)"))
     return 0 if ok else 1
+
+
+def _load_check(cfg: configuration.Config, path: Path, device: str) -> bool:
+    """The check the server makes before it loads the model: metadata, then a trial load in a child."""
+    import asyncio
+
+    from ghostwright.backends import openvino as ovb
+
+    device, _why = ovb.device_for(path, device, "")
+    verdict = asyncio.run(load_check.check(path, device, ovb.pipeline_properties(cfg.openvino, device),
+                                           cfg.openvino.load_timeout_s))
+    if verdict.ok:
+        print("  load check: ok" + (" (remembered for this model's hash)" if verdict.cached else
+                                    " (a trial load in a separate process)"))
+    else:
+        print(f"  ! load check: {verdict.reason}")
+    return verdict.ok
 
 
 def _other_backends(cfg: configuration.Config) -> bool:

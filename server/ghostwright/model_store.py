@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ghostwright import paths
+from ghostwright import paths, regular_files
 
 MODEL_INFO_FILE = "ghostwright-model.json"
 
@@ -68,7 +68,7 @@ def is_installed(name: str = EMBEDDED.name) -> bool:
 
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as f:
+    with regular_files.open_binary(path) as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
@@ -177,7 +177,7 @@ def list_local(root: Path | None = None) -> Iterator[LocalModel]:
 
 def read_model_info(folder: Path) -> dict:
     try:
-        return json.loads((folder / MODEL_INFO_FILE).read_text())
+        return json.loads(regular_files.read_text(folder / MODEL_INFO_FILE, 1 << 20))
     except (OSError, ValueError):
         return {}
 
@@ -227,7 +227,7 @@ def check_files(model: Path) -> list[str]:
         except OSError:
             continue
         entry = manifest.get(str(f))
-        if entry and entry.get("size") == st.st_size and entry.get("mtime") == st.st_mtime:
+        if _unmoved(entry, st):
             continue
         digest = sha256_file(f)
         if entry and entry.get("sha256") != digest:
@@ -240,6 +240,22 @@ def check_files(model: Path) -> list[str]:
     if dirty:
         _write_manifest(manifest)
     return changed
+
+
+def _unmoved(entry: dict | None, st: os.stat_result) -> bool:
+    """The file still has the size and mtime it was recorded with (then its hash is trusted, not read)."""
+    return bool(entry) and entry.get("size") == st.st_size and entry.get("mtime") == st.st_mtime
+
+
+def current_hashes(model: Path) -> dict[str, str]:
+    """sha256 of each file of `model` as it is now: the recorded one while size and mtime are
+    unchanged (the check that `check_files` makes), else read from the file. Writes nothing."""
+    manifest = load_manifest()
+    found: dict[str, str] = {}
+    for f in model_files(model):
+        entry = manifest.get(str(f))
+        found[f.name] = entry["sha256"] if _unmoved(entry, f.stat()) and entry else sha256_file(f)
+    return found
 
 
 def _write_manifest(manifest: dict) -> None:

@@ -11,6 +11,10 @@ from urllib.parse import urlsplit
 ADDRESS_FIELDS = ("host", "url", "base_url", "endpoint", "address")
 
 
+LOCALHOST = "localhost"
+LOCALHOST_ADDRESS = "127.0.0.1"  # what `localhost` means here: no resolver is asked
+
+
 class RemoteAddressError(ValueError):
     """A backend address leaves this machine and `allowRemote` is false."""
 
@@ -29,18 +33,26 @@ def host_of(url: str) -> str:
     return host
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost names and loopback IP literals; never resolves a name (that is traffic)."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
+        address = ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
     except ValueError:
-        return False
+        return None
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return address.is_loopback
+        return address.ipv4_mapped
+    return address
+
+
+def is_loopback(host: str) -> bool:
+    """True for a loopback IP literal or exactly `localhost`, which ghostwright maps itself.
+
+    Any other name, even `foo.localhost` or `localhost.`, would go to the system resolver, which
+    may ask a DNS server off this machine and may answer with any address.
+    """
+    if host.lower() == LOCALHOST:
+        return True
+    address = _literal(host)
+    return address is not None and address.is_loopback
 
 
 def check_address(url: str, allow_remote: bool) -> None:
@@ -52,6 +64,30 @@ def check_address(url: str, allow_remote: bool) -> None:
         f"{url} is not on this machine ({host}); ghostwright talks only to loopback addresses "
         "unless you set allowRemote = true in its configuration"
     )
+
+
+def connect_target(url: str, allow_remote: bool) -> tuple[str, dict[str, str]]:
+    """The URL to connect to and the headers to add, such that no name is resolved.
+
+    `localhost` becomes 127.0.0.1 in the URL and stays in the Host header (servers that guard
+    against DNS rebinding, like Ollama, check it). With allowRemote the URL is left as written:
+    a remote name is resolved as the user asked. A refused address is returned unchanged: the
+    backend's `require` refuses it before any request.
+    """
+    text = url.strip()
+    if allow_remote or not text:
+        return text, {}
+    parts = urlsplit(text if "://" in text else "http://" + text)
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return text, {}
+    if host is None or host.lower() != LOCALHOST:
+        return text, {}
+    netloc = LOCALHOST_ADDRESS + (f":{port}" if port else "")
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    return parts._replace(netloc=netloc).geturl(), {"Host": LOCALHOST + (f":{port}" if port else "")}
 
 
 def require(url: str, allow_remote: bool) -> None:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghostwright import gguf_meta, model_store, safe_formats
+from ghostwright import gguf_meta, model_store, regular_files, safe_formats
 from ghostwright.config import LicenceConfig
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ def _from_id(value: str, source: str, extra: str = "") -> Licence:
 def _front_matter(readme: Path) -> dict[str, str]:
     """The simple `key: value` lines of a README's YAML front matter (model cards)."""
     try:
-        text = readme.read_text(encoding="utf-8", errors="replace")
+        text = regular_files.read_text(readme, 1 << 20)
     except OSError:
         return {}
     if not text.startswith("---"):
@@ -121,7 +121,7 @@ def _from_folder(folder: Path) -> Licence | None:
         extra = card.get("license_name", "") + " " + card.get("license_link", "")
         return _from_id(card["license"], f"front matter of {folder / 'README.md'}", extra.strip())
     try:
-        config = json.loads((folder / "config.json").read_text())
+        config = json.loads(regular_files.read_text(folder / "config.json", 16 << 20))
         if isinstance(config, dict) and isinstance(config.get("license"), str):
             return _from_id(config["license"], f"{folder / 'config.json'}")
     except (OSError, ValueError):
@@ -129,7 +129,10 @@ def _from_folder(folder: Path) -> Licence | None:
     for name in ("LICENSE", "LICENSE.txt", "LICENSE.md", "LICENCE", "license.txt"):
         f = folder / name
         if f.is_file():
-            return from_text(f.read_text(encoding="utf-8", errors="replace")[:20000], str(f))
+            try:
+                return from_text(regular_files.read_text(f, 80000)[:20000], str(f))
+            except OSError:
+                continue
     return None
 
 

@@ -7,6 +7,8 @@ import struct
 import zipfile
 from pathlib import Path
 
+from ghostwright import regular_files
+
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 SAFE = ("gguf", "safetensors", "openvino-ir-xml", "openvino-ir-weights")
 
@@ -18,7 +20,7 @@ class UnsafeFormatError(Exception):
 def sniff(path: Path) -> str:
     """The format of one file judged by its first bytes: gguf, safetensors, xml, pickle,
     zip-pickle, zip, tar or unknown."""
-    with path.open("rb") as f:
+    with regular_files.open_binary(path) as f:
         head = f.read(512)
         size = f.seek(0, 2)
         f.seek(max(size - 1, 0))
@@ -56,7 +58,7 @@ def _is_safetensors(head: bytes, size: int) -> bool:
 
 
 def _header_json(path: Path) -> dict:
-    with path.open("rb") as f:
+    with regular_files.open_binary(path) as f:
         n = struct.unpack("<Q", f.read(8))[0]
         if n > 100 << 20:
             raise UnsafeFormatError(f"{path}: safetensors header of {n} bytes is implausible")
@@ -75,7 +77,10 @@ def _refusal(path: Path, kind: str) -> UnsafeFormatError:
 
 def check_file(path: Path) -> str:
     """The safe format of a model file, or UnsafeFormatError saying why it is refused."""
-    kind = sniff(path)
+    try:
+        kind = sniff(path)
+    except regular_files.NotRegularFileError as exc:
+        raise UnsafeFormatError(str(exc)) from None
     if kind in ("pickle", "zip-pickle", "tar"):
         raise _refusal(path, kind)
     if path.suffix == ".gguf" and kind != "gguf":
@@ -92,7 +97,7 @@ def check_file(path: Path) -> str:
         from ghostwright import gguf_meta
 
         try:
-            gguf_meta.check_layout(path)
+            gguf_meta.check_layout(gguf_meta.read_header(path))
         except (gguf_meta.GGUFError, OSError) as exc:
             raise UnsafeFormatError(f"{path} is a damaged GGUF file ({exc}); OpenVINO would crash on it, "
                                     "so it is not loaded: download or convert it again") from None
@@ -114,9 +119,16 @@ def check_model(path: Path) -> list[str]:
     how to read them and OpenVINO never unpickles anything, so they pass without a sniff (raw
     weights may well start with the bytes of a pickle header).
     """
-    if path.is_file():
+    if not path.is_dir():
         check_file(path)
         return []
+    # OpenVINO opens files of the folder by name (config.json, the tokenizer's files): one that
+    # is a FIFO or a device would block the load for ever, so the folder is refused as a whole.
+    special = regular_files.special_entries(path)
+    if special:
+        raise UnsafeFormatError(f"{path}: {'; '.join(special)}, not a regular file: ghostwright reads only "
+                                "regular files from a model folder (reading a FIFO or device can block for "
+                                "ever); remove it")
     notes: list[str] = []
     xmls = sorted(path.glob("openvino_*.xml"))
     for xml in xmls:

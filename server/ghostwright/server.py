@@ -106,7 +106,12 @@ class GhostwrightServer(LanguageServer):
     async def _load(self, backend: Backend) -> None:
         progress = await self._begin_progress("Loading model")
         try:
-            await self._vet(backend)
+            limit = self.config.openvino.load_timeout_s
+            try:  # reads that cannot block are the defence; this bounds what is left (a slow disk)
+                await asyncio.wait_for(self._vet(backend), limit)
+            except asyncio.TimeoutError:
+                raise BackendError(f"checking the model did not finish within {limit:g} s "
+                                   "(openvino.loadTimeoutS)") from None
             await backend.load(lambda msg: self._report_progress(progress, msg))
             # What exists once the model is loaded lives as long as the server: out of the cyclic
             # collector's sight, a full collection no longer walks it (pauses of tens of ms in a

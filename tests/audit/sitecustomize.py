@@ -1,4 +1,5 @@
-"""Test-only network audit: refuse and record any socket use towards a non-loopback address.
+"""Test-only network audit: refuse and record any socket use towards a non-loopback address,
+and any name handed to the resolver (getaddrinfo/gethostbyname of anything but a literal address).
 
 Python imports `sitecustomize` at start-up from sys.path, so putting this folder on PYTHONPATH
 installs the hook in every Python process the tests start (servers, their children, forks).
@@ -19,15 +20,22 @@ _EVENTS = ("socket.connect", "socket.getaddrinfo", "socket.sendto", "socket.send
            "socket.gethostbyname", "socket.gethostbyname_ex", "socket.gethostbyaddr")
 
 
-def _loopback(host: object) -> bool:
+_LOOKUPS = ("socket.getaddrinfo", "socket.gethostbyname", "socket.gethostbyname_ex")
+
+
+def _loopback(host: object, lookup: bool = False) -> bool:
+    """A loopback address; for a lookup, also a literal one: any name there asks the resolver
+    (even `localhost`, which ghostwright maps to 127.0.0.1 itself)."""
     if host is None:  # getaddrinfo(None, port) looks up the local wildcard, not the network
         return True
     if isinstance(host, bytes):
         host = host.decode("ascii", "replace")
     if not isinstance(host, str):
         return False
-    name = host.strip("[]").rstrip(".").lower()
-    if name in ("", "localhost") or name.endswith(".localhost"):
+    name = host.strip("[]").lower()
+    if name == "":
+        return True
+    if name == "localhost" and not lookup:
         return True
     try:
         address = ipaddress.ip_address(name.split("%", 1)[0])
@@ -56,7 +64,7 @@ def install(log_path: str) -> None:
         if event not in _EVENTS:
             return
         host = _target(event, args)
-        if _loopback(host):
+        if _loopback(host, event in _LOOKUPS):
             return
         line = f"pid {os.getpid()} {event} {host!r} argv={sys.argv!r}\n"
         try:
@@ -66,7 +74,8 @@ def install(log_path: str) -> None:
             finally:
                 os.close(fd)
         finally:
-            raise PermissionError(f"ghostwright network audit: {event} to {host!r} refused (not loopback)")
+            raise PermissionError(f"ghostwright network audit: {event} to {host!r} refused "
+                                  "(not a loopback address, or a name to resolve)")
 
     sys.addaudithook(hook)
     with open(log_path + ".pids", "a") as f:

@@ -85,7 +85,9 @@ class OllamaBackend(Backend):
         self.capabilities: list[str] = []
         self.license = ""
         self.vram: VramVerdict | None = None
-        self.client = ollama.AsyncClient(host=self.host, timeout=httpx.Timeout(
+        # No name resolution and no redirects: a redirect could lead anywhere, by any name.
+        target, headers = network.connect_target(self.host, allow_remote)
+        self.client = ollama.AsyncClient(host=target, headers=headers, follow_redirects=False, timeout=httpx.Timeout(
             config.first_token_timeout_s, connect=config.connect_timeout_s))
         # The options that decide how Ollama loads the model: built once, sent unchanged every time.
         fixed: dict[str, Any] = {"num_ctx": config.num_ctx, "top_p": config.top_p}

@@ -59,7 +59,8 @@ class OpenAIBackend(Backend):
             if key:
                 headers["Authorization"] = f"Bearer {key}"
         self.key_missing = bool(config.api_key_env) and "Authorization" not in headers
-        self.client = httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(
+        target, extra = network.connect_target(self.base_url, allow_remote)
+        self.client = httpx.AsyncClient(base_url=target, headers={**headers, **extra}, timeout=httpx.Timeout(
             config.first_token_timeout_s, connect=config.connect_timeout_s))
 
     async def load(self, report: Callable[[str], None]) -> None:

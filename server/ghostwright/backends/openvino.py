@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from ghostwright import guards, model_store, paths, safe_formats
+from ghostwright import guards, load_check, model_store, paths, safe_formats
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ghostwright.config import OpenVinoConfig
 from ghostwright.prompts import Template, detect_template
@@ -33,6 +33,13 @@ def resolve_device(requested: str, devices: list[str]) -> tuple[str, str]:
             f"openvino.device is {requested!r} but OpenVINO sees only {', '.join(devices) or 'no devices'}"
         )
     return requested, f"{requested}: named in the configuration"
+
+
+def device_for(path: Path, device: str, why: str) -> tuple[str, str]:
+    """The device a model loads on: a .gguf file goes to the CPU even where an NPU was chosen."""
+    if device == "NPU" and path.suffix == ".gguf":
+        return "CPU", "a .gguf file loads on the CPU only; export an IR for the NPU"
+    return device, why
 
 
 def resolve_model(configured: str) -> Path:
@@ -93,13 +100,13 @@ def model_identity(path: Path) -> tuple[str, Template]:
 
 
 def gguf_names(path: Path) -> list[str]:
-    try:
-        import gguf
+    from ghostwright import gguf_meta
 
-        fields = gguf.GGUFReader(str(path)).fields
-        return [str(fields[k].contents()) for k in ("general.name", "general.basename") if k in fields]
-    except Exception:  # metadata is a hint: an unreadable header falls back to the file name
+    try:
+        meta = gguf_meta.read_metadata(path)
+    except (gguf_meta.GGUFError, OSError):  # metadata is a hint: an unreadable header falls back to the file name
         return []
+    return [str(meta[k]) for k in ("general.name", "general.basename") if k in meta]
 
 
 def pipeline_properties(config: OpenVinoConfig, device: str) -> dict[str, Any]:
@@ -176,16 +183,21 @@ class OpenVinoBackend(Backend):
         if shortfall:
             raise BackendError(f"{shortfall} ({path})")
         devices = await asyncio.to_thread(available_devices)
-        device, why = resolve_device(self.config.device, devices)
-        if device == "NPU" and path.suffix == ".gguf":
-            device, why = "CPU", "a .gguf file loads on the CPU only; export an IR for the NPU"
+        device, why = device_for(path, *resolve_device(self.config.device, devices))
         self.model_name, self.template = model_identity(path)
         self.model_path, self.device, self.device_reason = path, device, why
+        props = pipeline_properties(self.config, device)
+        timeout = self.config.load_timeout_s
+        verdict = await load_check.check(path, device, props, timeout)
+        if not verdict.ok:
+            raise BackendError(verdict.reason)
         report(f"loading {self.model_name} on {device}")
         loop = asyncio.get_running_loop()
-        props = pipeline_properties(self.config, device)
         try:
-            self._pipeline = await loop.run_in_executor(self._worker, self._load_pipeline, path, device, props)
+            self._pipeline = await asyncio.wait_for(
+                loop.run_in_executor(self._worker, self._load_pipeline, path, device, props), timeout)
+        except asyncio.TimeoutError:
+            raise BackendError(f"loading {path} did not finish within {timeout:g} s (openvino.loadTimeoutS)") from None
         except Exception as exc:  # OpenVINO raises RuntimeError for most load failures
             raise BackendError(f"OpenVINO could not load {path} on {device}: {exc}") from exc
         self._tokenizer = self._pipeline.get_tokenizer()
