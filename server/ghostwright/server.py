@@ -421,4 +421,4 @@ def create_server() -> GhostwrightServer:
 
 
 def serve() -> None:
-    wire.start_io(create_server())
+    sys.exit(wire.start_io(create_server()))
