@@ -14,7 +14,8 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, cleanup, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
+from ghostwright import (__version__, cleanup, config as configuration, editor_watch, guards, provenance, session_stats,
+                         telemetry, windows, wire)
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import Ahead
 from ghostwright.documents import DocumentStore
@@ -54,6 +55,7 @@ class GhostwrightServer(LanguageServer):
         self._progress_serial = 0
         self._told = guards.OncePer()
         self.last_request_ms: float | None = None
+        self.watching_editor: asyncio.Task | None = None
 
     @property
     def encoding(self) -> str:
@@ -295,6 +297,16 @@ class GhostwrightServer(LanguageServer):
         session_stats.save([backend.describe()])
         return text or ""
 
+    def editor_gone(self) -> None:
+        """The editor died without saying exit (another process may still hold our stdin)."""
+        self.stop_generating()
+        sys.exit(1)
+
+    def stop_generating(self) -> None:
+        """Cancel every request and generation (each stops at its next token)."""
+        self.scheduler.cancel_all()
+        self.flights.clear()
+
     # --- configuration ---
     def apply_configuration(self, settings: Any) -> None:
         if isinstance(settings, dict) and "ghostwright" in settings:
@@ -350,6 +362,7 @@ def create_server() -> GhostwrightServer:
         ls.config, _toml, problems = configuration.load(params.initialization_options)
         ls.base_config = ls.config
         ls._startup_problems = problems
+        ls.watching_editor = editor_watch.watch(params.process_id, ls.editor_gone)
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: GhostwrightServer, _params: lsp.InitializedParams) -> None:
@@ -403,10 +416,13 @@ def create_server() -> GhostwrightServer:
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: GhostwrightServer, _params: Any) -> None:
-        ls.scheduler.cancel_all()
-        ls.flights.clear()
+        ls.stop_generating()
         if ls.backend is not None:
             session_stats.save([ls.backend.describe()], force=True)
+
+    @server.feature(lsp.EXIT)
+    def exit_(ls: GhostwrightServer, _params: Any) -> None:
+        ls.stop_generating()  # also without shutdown first: a generation must not hold the exit
 
     @server.feature(STATUS)
     def status(ls: GhostwrightServer, _params: Any) -> dict:
@@ -421,4 +437,5 @@ def create_server() -> GhostwrightServer:
 
 
 def serve() -> None:
-    sys.exit(wire.start_io(create_server()))
+    code = wire.start_io(create_server())
+    wire.exit_within(code)

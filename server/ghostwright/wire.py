@@ -14,6 +14,7 @@ answer, invalid UTF-8 is replaced by U+FFFD (the edit still lands), and the rest
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -108,6 +109,13 @@ class Protocol(LanguageServerProtocol):
             return Unreadable(data, exc)
 
     def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        if self._shutdown and method is not None and method != types.EXIT and getattr(message, "id", None) is not None:
+            # LSP: after shutdown every request but exit fails with InvalidRequest (pygls drops it
+            # unanswered, and the editor waits for ever).
+            error = JsonRpcInvalidRequest(message=f"{method}: the server is shut down; only exit is accepted")
+            self._send_response(message.id, None, error.to_response_error())
+            return
         if not isinstance(message, Unreadable):
             super().handle_message(message)
             return
@@ -224,6 +232,47 @@ def _own_pipe(stdin: Any, stdout: Any) -> bool:
     return stat.S_ISFIFO(a.st_mode) and (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
 
 
+def _read_in_thread(reader: Callable[[int], bytes], loop: asyncio.AbstractEventLoop) -> Callable[[], Awaitable[bytes]]:
+    """Reads of a stdin the loop cannot watch (a tty, a file), in a daemon thread: one blocked in
+    a read must not keep the process alive after exit (a pool thread would be joined)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=4)  # the thread waits: no unbounded read-ahead
+
+    def pump() -> None:
+        while True:
+            try:
+                data = reader(READ_CHUNK)
+            except (OSError, ValueError):
+                data = b""
+            try:
+                asyncio.run_coroutine_threadsafe(queue.put(data), loop).result()
+            except (RuntimeError, concurrent.futures.CancelledError):  # the loop is gone
+                return
+            if not data:
+                return
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return queue.get
+
+
+# After exit, how long the generation threads (cancelled, they stop at their next token) and a
+# replaced backend's clean-up may take before the process ends without them.
+EXIT_GRACE_S = 5.0
+
+
+def exit_within(code: int, grace_s: float = EXIT_GRACE_S) -> None:
+    """End the process with `code`; if a native call (a prompt's prefill, a model compile) still
+    holds a thread after `grace_s`, end it anyway."""
+    def force() -> None:
+        log.warning("a worker thread is still busy %.0f s after exit; ending without it", grace_s)
+        logging.shutdown()
+        os._exit(code)
+
+    timer = threading.Timer(grace_s, force)
+    timer.daemon = True
+    timer.start()
+    sys.exit(code)
+
+
 async def _serve(server: LanguageServer) -> None:
     stdin = sys.stdin.buffer
     loop = asyncio.get_running_loop()
@@ -237,8 +286,7 @@ async def _serve(server: LanguageServer) -> None:
         except (OSError, ValueError) as exc:
             log.info("reading stdin through a thread (%s)", exc)
     if read is None:
-        reader = getattr(stdin, "read1", stdin.read)
-        read = lambda: loop.run_in_executor(server.thread_pool, reader, READ_CHUNK)  # noqa: E731
+        read = _read_in_thread(getattr(stdin, "read1", stdin.read), loop)
     await read_messages(read, server.protocol, server._stop_event, server._report_server_error)
 
 
