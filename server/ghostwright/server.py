@@ -311,8 +311,9 @@ class GhostwrightServer(LanguageServer):
     def apply_configuration(self, settings: Any) -> None:
         if isinstance(settings, dict) and "ghostwright" in settings:
             settings = settings["ghostwright"]
-        if not settings:
+        if settings is None:  # nothing said (some clients send null to mean "ask me")
             return
+        # An empty section lays nothing over the file and initializationOptions: back to them.
         new, problems = configuration.with_settings(self.base_config, settings, "workspace/didChangeConfiguration")
         for problem in problems:
             self.tell(problem)
