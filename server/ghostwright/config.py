@@ -89,6 +89,9 @@ class CompletionConfig:
     debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
     # A bigger document gets no completion (and one message): its prompt would be cut anyway.
     max_document_bytes: int = _range(2 * 1024 * 1024, 1024, 1 << 30)
+    # A longer cursor line gets no completion (and one message): generated or minified code,
+    # where a completion helps nobody and the line would only be cut to the windows anyway.
+    max_line_bytes: int = _range(20_000, 256, 1 << 30)
     # The prompt template; "" detects it from the model's metadata and name.
     template: str = _choice("", "", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder",
                             "codellama", "codestral", "codegemma", "plain")

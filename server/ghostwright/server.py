@@ -56,6 +56,7 @@ class GhostwrightServer(LanguageServer):
         self._told = guards.OncePer()
         self.last_request_ms: float | None = None
         self.watching_editor: asyncio.Task | None = None
+        self.refused: dict[str, str] = {}  # uri → why its last request got no completion (status)
 
     @property
     def encoding(self) -> str:
@@ -185,7 +186,7 @@ class GhostwrightServer(LanguageServer):
             return
         c = self.config.context
         for doc in docs:
-            if guards.over_limit(doc.text, self.config.completion.max_document_bytes) is not None:
+            if doc.text_only or self.refusal(doc, doc.last_edit) is not None:
                 continue  # no completions there: nothing to prepare
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
@@ -211,14 +212,15 @@ class GhostwrightServer(LanguageServer):
         doc = self.documents.get(uri)
         if doc is None:
             return empty
-        size = guards.over_limit(doc.text, self.config.completion.max_document_bytes)
-        if size is not None:
-            if self._told.first(("size", uri)):
-                self.tell(f"{uri} is {size / 1e6:.1f} MB, over completion.maxDocumentBytes "
-                          f"({self.config.completion.max_document_bytes / 1e6:.1f} MB): no completions for it",
-                          lsp.MessageType.Info)
-            return empty
         offset = doc.offset_at(params.position.line, params.position.character, self.encoding)
+        refused = self.refusal(doc, offset)
+        if refused is not None:
+            kind, why = refused
+            self.refused[uri] = why
+            if self._told.first((kind, uri)):
+                self.tell(why, lsp.MessageType.Info)
+            return empty
+        self.refused.pop(uri, None)
         # Before superseding the older request: its generation may still fit what was typed.
         view = self.flights.adopt(doc, offset, self.config) if self.backend_ready.is_set() else None
         ticket = self.scheduler.enter(uri)
@@ -243,6 +245,21 @@ class GhostwrightServer(LanguageServer):
             self.scheduler.leave(ticket)
             if view is not None:
                 view.release()  # also when the work was cancelled before it started
+
+    def refusal(self, doc, offset: int) -> tuple[str, str] | None:
+        """(kind, reason) when no completion is made at `offset` of `doc`: a document or a cursor
+        line over its byte limit (generated or minified text)."""
+        c = self.config.completion
+        size = doc.over_limit(c.max_document_bytes)
+        if size is not None:
+            return "size", (f"{doc.uri} is {size / 1e6:.1f} MB, over completion.maxDocumentBytes "
+                            f"({c.max_document_bytes / 1e6:.1f} MB): no completions for it")
+        line, _ = doc.position_at(offset, "utf-32")
+        length = doc.line_bytes(line, c.max_line_bytes)
+        if length is not None:
+            return "line", (f"line {line + 1} of {doc.uri} is {length / 1e3:.0f} KB, over completion.maxLineBytes "
+                            f"({c.max_line_bytes / 1e3:.0f} KB; minified or generated?): no completions on it")
+        return None
 
     async def _complete(self, uri: str, offset: int, invoked: bool, view) -> lsp.InlineCompletionList:
         doc = self.documents.get(uri)
@@ -320,6 +337,7 @@ class GhostwrightServer(LanguageServer):
         reload = any(getattr(new, k) != getattr(self.config, k)
                      for k in ("backend", "openvino", "ollama", "openai", "router"))
         self.config = new
+        self.documents.set_limit(new.completion.max_document_bytes)
         if reload:
             self.start_loading()
 
@@ -340,6 +358,7 @@ class GhostwrightServer(LanguageServer):
             # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
             "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
+            "refused": dict(self.refused),
             "rpcFutures": len(self.protocol._request_futures),  # this status request's own, and no more
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
@@ -363,6 +382,7 @@ def create_server() -> GhostwrightServer:
         ls.config, _toml, problems = configuration.load(params.initialization_options)
         ls.base_config = ls.config
         ls._startup_problems = problems
+        ls.documents.set_limit(ls.config.completion.max_document_bytes)
         ls.watching_editor = editor_watch.watch(params.process_id, ls.editor_gone)
 
     @server.feature(lsp.INITIALIZED)
@@ -402,7 +422,9 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
-        ls._told.forget(("size", params.text_document.uri))
+        for kind in ("size", "line"):
+            ls._told.forget((kind, params.text_document.uri))
+        ls.refused.pop(params.text_document.uri, None)
         ls.flights.forget(params.text_document.uri)
         ls.ahead.forget(params.text_document.uri)
         ls.debouncer.forget(params.text_document.uri)
