@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
+# Closing a document this long (code points) gives the memory it held back to the system.
+LARGE_DOCUMENT = 1 << 20
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
@@ -421,6 +423,8 @@ def create_server() -> GhostwrightServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        doc = ls.documents.get(params.text_document.uri)
+        large = doc is not None and (doc.text_only or len(doc) > LARGE_DOCUMENT or doc.uri in ls.refused)
         ls.documents.close(params.text_document.uri)
         for kind in ("size", "line"):
             ls._told.forget((kind, params.text_document.uri))
@@ -428,6 +432,9 @@ def create_server() -> GhostwrightServer:
         ls.flights.forget(params.text_document.uri)
         ls.ahead.forget(params.text_document.uri)
         ls.debouncer.forget(params.text_document.uri)
+        if large:
+            del doc
+            guards.release_memory()
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
