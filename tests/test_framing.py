@@ -121,3 +121,54 @@ async def test_nothing_on_the_wire_ends_the_server(poison):
         assert server.alive
     finally:
         assert await server.close() == 0
+
+
+class _Recorder:
+    """Stands in for pygls' protocol: records what the read loop hands over and answers."""
+
+    def __init__(self) -> None:
+        self.handled: list[dict] = []
+        self.sent: list[dict] = []
+        self._shutdown = False
+
+    def structure_message(self, data: dict) -> dict:
+        return type("Message", (), {"jsonrpc": "2.0", "data": data})() if "jsonrpc" in data else data
+
+    def handle_message(self, message) -> None:
+        self.handled.append(message.data)
+
+    def _send_data(self, data: dict) -> None:
+        self.sent.append(data)
+
+
+def _run_loop(stream: bytes, cut: int = 4096) -> _Recorder:
+    import threading
+
+    from ghostwright.wire import read_messages
+
+    pieces = [stream[i:i + cut] for i in range(0, len(stream), cut)] + [b""]
+
+    async def read() -> bytes:
+        return pieces.pop(0)
+
+    protocol = _Recorder()
+    asyncio.run(read_messages(read, protocol, threading.Event(), lambda *_: None))
+    return protocol
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["a", "b", "id"]), st.integers() | st.text(max_size=30), max_size=3),
+                min_size=2, max_size=6), st.data())
+def test_a_wrong_content_length_costs_at_most_its_own_message(payloads, data):
+    messages = [{"jsonrpc": "2.0", "method": f"m{i}", "params": p} for i, p in enumerate(payloads)]
+    bodies = [json.dumps(m).encode() for m in messages]
+    bad = data.draw(st.integers(0, len(bodies) - 2))  # not the last: a long frame waits for more bytes
+    error = data.draw(st.sampled_from([-3, -1, 1, 10, 17]))
+    stream = b"".join(frame(b, len(b) + error if i == bad else None) for i, b in enumerate(bodies))
+    got = _run_loop(stream, data.draw(st.integers(1, 300)))
+    others = [m for i, m in enumerate(messages) if i != bad]
+    assert [m for m in got.handled if m != messages[bad]] == others
+    if error > 0:
+        assert got.handled == messages  # a body followed by the next header's start is still read
+    else:
+        assert [s["error"]["code"] for s in got.sent] == [-32700]

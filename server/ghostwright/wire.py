@@ -150,31 +150,28 @@ def decode(body: bytes, framer: Framer, structure: Any) -> Any:
     message is kept and the bytes it swallowed go back to the framer as the next header. A body
     that is not JSON at all gives back whatever header it holds (the frame boundary was lost
     inside it)."""
-    text = body.decode("utf-8")
+    text = body.decode("utf-8").lstrip()
     try:
-        return json.loads(text, object_hook=structure)
+        message, end = json.JSONDecoder(object_hook=structure).raw_decode(text)
     except ValueError:
-        stripped = text.lstrip()
-        try:
-            message, end = json.JSONDecoder(object_hook=structure).raw_decode(stripped)
-        except ValueError:
-            message, end = None, 0
-        rest = stripped[end:].encode("utf-8")
-        if message is not None and looks_like_header_start(rest):
-            log.warning("a message's Content-Length ran into the next header; read the rest as that header")
-            framer.push_back(rest)
-            return message
         found = framing.header_in(body)
         if found is not None:
             framer.push_back(body[found:])
         raise
+    rest = text[end:]
+    if rest.strip():
+        if not looks_like_header_start(rest.encode("utf-8")):
+            raise ValueError(f"extra data after the message: {rest[:40]!r}")
+        log.warning("a message's Content-Length ran into the next header; read the rest as that header")
+        framer.push_back(rest.lstrip().encode("utf-8"))
+    return message
 
 
-def _answer_error(protocol: Protocol, error: JsonRpcException, why: str) -> None:
-    """An error answer to a message whose id cannot be known (JSON-RPC: id null)."""
+def _answer_error(protocol: Protocol, error: JsonRpcException, why: str, ident: int | str | None = None) -> None:
+    """An error answer to a message pygls cannot take (JSON-RPC: id null when it is unknown)."""
     log.warning("answered a message with %s: %s", type(error).__name__, why)
     # Written out by hand: pygls leaves out an id that is None, and JSON-RPC wants it null.
-    protocol._send_data({"jsonrpc": "2.0", "id": None, "error": {"code": error.code, "message": error.message}})
+    protocol._send_data({"jsonrpc": "2.0", "id": ident, "error": {"code": error.code, "message": error.message}})
 
 
 def dispatch(protocol: Protocol, framer: Framer, body: bytes, on_error: Any) -> None:
@@ -190,8 +187,10 @@ def dispatch(protocol: Protocol, framer: Framer, body: bytes, on_error: Any) -> 
         on_error(exc, JsonRpcException)
         return
     if not hasattr(message, "jsonrpc"):
+        ident = message.get("id") if isinstance(message, dict) else None
         _answer_error(protocol, JsonRpcInvalidRequest(message="not a JSON-RPC message"),
-                      f"not a JSON-RPC message: {body[:80]!r}")
+                      f"not a JSON-RPC message: {body[:80]!r}",
+                      ident if isinstance(ident, (int, str)) and not isinstance(ident, bool) else None)
         return
     try:
         protocol.handle_message(message)

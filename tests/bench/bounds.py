@@ -33,6 +33,7 @@ from rawlsp import RawServer  # noqa: E402
 from soak import rss_mb  # noqa: E402
 
 HUGE_SOURCE = "pygls/protocol/json_rpc.py"
+TYPED = 's = """doc'
 
 
 def third_party_file(relative: str) -> Path:
@@ -121,11 +122,17 @@ async def huge_document(pythonpath: str, mb: float, edits: int) -> dict:
         await server.request("ghostwright/status", {}, timeout=600)
         open_ms = (time.monotonic() - t) * 1000
         waits = []
+        line = lines // 2
         for i in range(edits):
-            line = lines // 2 + i * 7
+            # Typing the start of a docstring: from the third quote on, the rest of the file is
+            # inside a string (what a parser meets at every opening quote).
+            typed = TYPED[i % len(TYPED)]
+            column = i % len(TYPED)
+            if column == 0 and i:
+                line += 1
             server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2 + i}, "contentChanges": [
-                {"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
-                 "text": "#"}]})
+                {"range": {"start": {"line": line, "character": column}, "end": {"line": line, "character": column}},
+                 "text": typed}]})
             t = time.monotonic()
             await server.request("ghostwright/status", {}, timeout=600)
             waits.append((time.monotonic() - t) * 1000)
@@ -167,6 +174,7 @@ async def main() -> None:
     parser.add_argument("--line-kb", type=int, default=200)
     parser.add_argument("--mb", type=float, default=20.0, help="size of the huge document")
     parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument("--cases", default="line,document", help="line, document or both (comma-separated)")
     args = parser.parse_args()
     versions = {"now": str(ROOT / "server")}
     if args.before:
@@ -174,17 +182,21 @@ async def main() -> None:
     size = args.line_kb * 1000
     report = [f"bench-bounds: {args.line_kb} KB minified line (lodash.min.js joined), "
               f"{args.mb:g} MB document ({HUGE_SOURCE} repeated), {args.edits} edits"]
+    cases = args.cases.split(",")
     for label, limit in (("long line, default limits", None), ("long line, maxLineBytes raised over it", 10 * size)):
+        if "line" not in cases:
+            break
         columns = {}
         for name, path in versions.items():
             print(f"{label}: {name} …", file=sys.stderr, flush=True)
             columns[name] = await long_line(path, args.js, size, limit)
         report.append(_table(label, columns))
     columns = {}
-    for name, path in versions.items():
+    for name, path in versions.items() if "document" in cases else ():
         print(f"huge document: {name} …", file=sys.stderr, flush=True)
         columns[name] = await huge_document(path, args.mb, args.edits)
-    report.append(_table("huge document", columns))
+    if columns:
+        report.append(_table("huge document, typing a docstring", columns))
     print("\n".join(report))
 
 
