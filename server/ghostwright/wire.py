@@ -255,7 +255,7 @@ def _read_in_thread(reader: Callable[[int], bytes], loop: asyncio.AbstractEventL
 
 # After exit, how long the generation threads (cancelled, they stop at their next token) and a
 # replaced backend's clean-up may take before the process ends without them.
-EXIT_GRACE_S = 5.0
+EXIT_GRACE_S = 3.0
 
 
 def exit_within(code: int, grace_s: float = EXIT_GRACE_S) -> None:
