@@ -218,6 +218,14 @@ class LspTraffic(RuleBasedStateMachine):
         self.tried['malformed'] += 1
         self.loop.call(self.server.write_raw, junk)
 
+    @rule(error=st.sampled_from([-40, -7, -1, 1, 5, 10, 30]), junk=st.sampled_from([b"", b"\r\n", b"x" * 70_000]))
+    def misframed(self, error, junk):
+        """A Content-Length off by `error` (and junk between frames): only that frame may be lost."""
+        self.tried['misframed'] += 1
+        body = json.dumps({"jsonrpc": "2.0", "method": "$/misframed", "params": {"pad": "x" * 40}}).encode()
+        self.loop.call(self.server.write_bytes, junk)
+        self.loop.call(self.server.write_raw, body, len(body) + error)
+
     @invariant()
     def documents_match_the_reference(self) -> None:
         assert self.server.alive, self.server.log()[-3000:]
