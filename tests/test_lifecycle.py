@@ -125,3 +125,21 @@ async def test_a_process_id_that_is_no_process_here_is_not_watched():
     assert "result" in await server.request("ghostwright/status", {})
     assert server.alive
     assert await server.close() == 0
+
+
+async def test_without_a_pidfd_the_editor_is_polled(monkeypatch):
+    from ghostwright import editor_watch
+
+    def no_pidfd(_pid):
+        raise OSError("no pidfd here")
+
+    monkeypatch.setattr(os, "pidfd_open", no_pidfd)
+    editor = subprocess.Popen(["sleep", "60"])
+    gone = asyncio.Event()
+    task = editor_watch.watch(editor.pid, gone.set, poll_s=0.05)
+    assert task is not None
+    await asyncio.sleep(0.2)
+    assert not gone.is_set()
+    editor.kill()
+    editor.wait()  # reaped: kill(pid, 0) now fails
+    await asyncio.wait_for(gone.wait(), 5)
