@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-quality bench-latency bench-backends bench-soak clean emacs-deps
+.PHONY: install run test bench bench-quality bench-latency bench-backends bench-soak bench-bounds clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -60,6 +60,19 @@ bench-backends: install
 # cancellations: RSS growth (total and per 500), Python heap, threads, tasks, stuck requests.
 bench-soak: install
 	$(BIN)/python tests/bench/soak.py --requests 2000
+
+# A minified line under the cursor and a document over maxDocumentBytes: answer time, latency of
+# other requests during edits, RSS before/after close. BEFORE=DIR (a tree with an older server/,
+# e.g. `git archive b31f9f1 server | tar -x -C DIR`) adds its figures side by side; MB=N sizes the
+# document (default 20). lodash's minified build is fetched once with npm, as data.
+LODASH := $(VENV)/bench/lodash-4.17.21/package/lodash.min.js
+$(LODASH):
+	@command -v npm >/dev/null || { echo "installing npm"; $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq npm; }
+	mkdir -p $(VENV)/bench/lodash-4.17.21
+	cd $(VENV)/bench && npm pack -q lodash@4.17.21 && tar -xzf lodash-4.17.21.tgz -C lodash-4.17.21 package/lodash.min.js
+
+bench-bounds: install $(LODASH)
+	$(BIN)/python tests/bench/bounds.py --js $(LODASH) $(if $(BEFORE),--before $(BEFORE)) $(if $(MB),--mb $(MB))
 
 # Typing replay, server overhead and warm/cold TTFT through the real server; kept in docs/benchmarks.md.
 bench-latency: install

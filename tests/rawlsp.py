@@ -13,3 +13,15 @@ class RawServer(StdioServer):
 
     def log(self) -> str:
         return self.stderr.decode("utf-8", "replace")
+
+    def received(self, message: dict) -> None:
+        """Answers nobody waits for (id null: a parse error) are kept in `unclaimed`."""
+        if "method" not in message and message.get("id") not in self._waiters:
+            self.unclaimed.append(message)
+        super().received(message)
+
+    @property
+    def unclaimed(self) -> list[dict]:
+        if not hasattr(self, "_unclaimed"):
+            self._unclaimed: list[dict] = []
+        return self._unclaimed

@@ -218,6 +218,14 @@ class LspTraffic(RuleBasedStateMachine):
         self.tried['malformed'] += 1
         self.loop.call(self.server.write_raw, junk)
 
+    @rule(error=st.sampled_from([-40, -7, -1, 1, 5, 10, 30]), junk=st.sampled_from([b"", b"\r\n", b"x" * 70_000]))
+    def misframed(self, error, junk):
+        """A Content-Length off by `error` (and junk between frames): only that frame may be lost."""
+        self.tried['misframed'] += 1
+        body = json.dumps({"jsonrpc": "2.0", "method": "$/misframed", "params": {"pad": "x" * 40}}).encode()
+        self.loop.call(self.server.write_bytes, junk)
+        self.loop.call(self.server.write_raw, body, len(body) + error)
+
     @invariant()
     def documents_match_the_reference(self) -> None:
         assert self.server.alive, self.server.log()[-3000:]
@@ -297,3 +305,41 @@ def test_a_request_with_invalid_params_is_answered_and_junk_is_logged(fuzz_serve
     assert loop.run(server.request("ghostwright/status", {}))["result"]["backendReady"]
     assert "ignored a message that is not JSON" in server.log()
     assert "answered textDocument/inlineCompletion" in server.log()
+
+
+@requires_model
+def test_a_minified_line_gets_no_completion_one_message_and_a_status_reason(fuzz_server):
+    loop, server = fuzz_server
+    uri = "file:///fuzz/bundle.js"
+    minified = "".join(f"function f{i}(a,b){{return a*{i}+b}};" for i in range(8000))  # ~250 KB, one line
+    text = "const x = 1;\n" + minified + "\nfunction add(a, b) {\n  return \n}\n"
+    loop.call(server.notify, "textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "javascript", "version": 1, "text": text}})
+    for column in (100_000, 100_020, 5):
+        assert _complete(loop, server, uri, 1, column)["result"]["items"] == []
+    told = [m["params"]["message"] for m in server.notifications("window/showMessage") if uri in m["params"]["message"]]
+    assert len(told) == 1 and "completion.maxLineBytes" in told[0], told
+    status = loop.run(server.request("ghostwright/status", {}))["result"]
+    assert "maxLineBytes" in status["refused"][uri]
+    reply = _complete(loop, server, uri, 3, 9)  # a normal line of the same file
+    assert "result" in reply and uri not in loop.run(server.request("ghostwright/status", {}))["result"]["refused"]
+    loop.call(server.notify, "textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
+@requires_model
+def test_edits_to_a_document_over_the_limit_land_and_other_requests_are_answered(fuzz_server):
+    loop, server = fuzz_server
+    uri = "file:///fuzz/big.py"
+    line = "result = transform(values, scale=2.0)  # keep the pipeline honest\n"
+    text = line * 100_000  # 6.6 MB, three times the default limit
+    _open(loop, server, uri, text)
+    for i in range(30):
+        rng = {"start": {"line": 50_000 + i, "character": 0}, "end": {"line": 50_000 + i, "character": 6}}
+        loop.call(server.notify, "textDocument/didChange", {"textDocument": {"uri": uri, "version": 2 + i},
+                                                          "contentChanges": [{"range": rng, "text": "out"}]})
+        text = ref_apply(text, (50_000 + i, 0, 50_000 + i, 6), "out")
+        assert "result" in loop.run(server.request("ghostwright/status", {}))
+    assert _complete(loop, server, uri, 50_000, 3)["result"]["items"] == []
+    got = loop.run(server.request("ghostwright/documentText", {"textDocument": {"uri": uri}}))["result"]
+    assert got == {"version": 31, "text": text}
+    loop.call(server.notify, "textDocument/didClose", {"textDocument": {"uri": uri}})

@@ -77,3 +77,35 @@ def test_every_key_is_documented():
 
     missing = [k for k in keys(config.Config()) if f"`{k}`" not in doc]
     assert missing == [], f"docs/configuration.md does not describe {missing}"
+
+
+def test_thousands_of_unknown_keys_give_one_bounded_message():
+    c = config.Config()
+    problems = config.apply_settings(c, {f"key{i}": i for i in range(2000)} | {"completion": {"bogus": 1}},
+                                     "workspace/didChangeConfiguration")
+    assert len(problems) == 1
+    assert "2001 unknown keys" in problems[0] and "'key0'" in problems[0] and "1991 more" in problems[0]
+    assert len(problems[0]) < 1000
+    assert c == config.Config()
+
+
+def test_a_minimum_over_its_maximum_is_one_message_naming_both_and_keeps_the_old_values():
+    c = config.Config()
+    c.completion.debounce_min_ms, c.completion.debounce_max_ms = 100, 250
+    problems = config.apply_settings(c, {"completion": {"debounceMinMs": 400, "debounceMaxMs": 300},
+                                         "router": {"retryMinS": 90}}, "t")
+    assert len(problems) == 2, problems
+    debounce, retry = problems
+    assert "completion.debounceMinMs" in debounce and "completion.debounceMaxMs" in debounce
+    assert "router.retryMinS" in retry and "router.retryMaxS" in retry
+    assert (c.completion.debounce_min_ms, c.completion.debounce_max_ms) == (100, 250)
+    assert (c.router.retry_min_s, c.router.retry_max_s) == (2.0, 60.0)
+
+
+def test_every_ordered_pair_is_checked(tmp_path):
+    for table, low, high in config.ORDERED_PAIRS:
+        hi_value = getattr(getattr(config.Config(), table), high)
+        settings = {table: {config.camel(low): hi_value + 1 if isinstance(hi_value, int) else hi_value + 0.5}}
+        c, _, problems = config.load(settings, tmp_path / "none.toml")
+        assert any(config.camel(low) in p and config.camel(high) in p for p in problems), (table, problems)
+        assert getattr(getattr(c, table), low) == getattr(getattr(config.Config(), table), low)

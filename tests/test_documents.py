@@ -126,3 +126,58 @@ def test_the_files_imports_follow_an_edit_of_them():
     doc.apply_change((0, 7), (0, 9), "sys", "utf-16")
     window, _ = windows.build_windows(doc.text, end + 1, doc.syntax, "python", 40, 8, words)
     assert window.prefix.startswith("import sys\n") and "import os" not in window.prefix
+
+
+# --- documents over the byte limit: text only, in chunks ---
+
+from ghostwright import chunked_text  # noqa: E402
+from ghostwright.documents import DocumentStore  # noqa: E402
+
+BIG_TEXT = st.lists(ALPHABET, max_size=120).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data(), BIG_TEXT, ENCODING, st.integers(1, 7))
+def test_text_only_documents_match_the_reference_across_the_limit_both_ways(data, initial, encoding, chunk):
+    saved, chunked_text.CHUNK = chunked_text.CHUNK, chunk  # tiny chunks: every edit crosses some
+    try:
+        doc = DocumentStore(max_bytes=60).open("file:///t.py", initial, 0, "python")
+        expected = initial
+        for _ in range(data.draw(st.integers(1, 10))):
+            start, end, new = data.draw(edit_on(expected, encoding))
+            if data.draw(st.integers(0, 9)) == 0:
+                doc.apply_change(None, None, new * 8, encoding)
+                expected = new * 8
+            else:
+                doc.apply_change(start, end, new, encoding)
+                expected = ref.apply(expected, start, end, new, encoding)
+            plain = Document("file:///t.py", expected)
+            assert doc.text_only == (len(expected.encode("utf-8", "surrogatepass")) > 60)
+            assert (doc.syntax is None) == doc.text_only
+            assert len(doc) == len(expected) and doc.text == expected
+            for line in range(expected.count("\n") + 2):
+                for col in (0, 1, 3, 200):
+                    assert doc.offset_at(line, col, encoding) == plain.offset_at(line, col, encoding)
+            for offset in range(0, len(expected) + 1, 3):
+                assert doc.position_at(offset, encoding) == plain.position_at(offset, encoding)
+    finally:
+        chunked_text.CHUNK = saved
+
+
+def test_edits_to_a_document_over_the_limit_never_join_parse_or_index_it_whole():
+    store = DocumentStore(max_bytes=2 * 1024 * 1024)
+    line = "value = compute(alpha, beta) + 1  # a line of code\n"
+    doc = store.open("file:///big.py", line * 60_000, 1, "python")  # 3 MB
+    assert doc.text_only and doc.syntax is None and doc._text is None
+    for i in range(200):
+        doc.apply_change((30_000 + i, 4), (30_000 + i, 9), "renamed", "utf-16")
+        doc.apply_change((59_000, 0), (59_000, 0), "x", "utf-16")
+    store.settle()
+    assert doc._text is None and doc._line_starts is None and doc.syntax is None
+    assert doc.line_text(30_000) == "valurenamedompute(alpha, beta) + 1  # a line of code"
+    # Deleting most of it brings it under the limit: a normal document again, with its tree.
+    doc.apply_change((1000, 0), (59_999, 0), "", "utf-16")
+    assert not doc.text_only and doc.syntax is not None
+    assert doc.text.count("\n") == 1001
+    store.close("file:///big.py")
+    assert store.get("file:///big.py") is None

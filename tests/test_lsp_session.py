@@ -104,3 +104,20 @@ def test_a_session_read_from_a_file_is_served_as_from_a_pipe(tmp_path):
         assert run.returncode == 0, run.stderr.decode()[-2000:]
         assert '"inlineCompletionProvider"' in out
         assert '"text": "x = 1\\n"' in out or '"text":"x = 1\\n"' in out
+
+
+async def test_an_empty_section_resets_to_the_base_and_unknown_keys_are_one_message(tmp_path):
+    async with session({"completion": {"debounceMs": 0}}, env={"XDG_CONFIG_HOME": str(tmp_path)}) as s:
+        s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+            settings={"ghostwright": {"completion": {"maxTokens": 17}}}))
+        assert (await s.status())["config"]["completion"]["maxTokens"] == 17
+        s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings={"ghostwright": {}}))
+        cfg = (await s.status())["config"]
+        assert cfg["completion"]["maxTokens"] == 64  # the default again
+        assert cfg["completion"]["debounceMs"] == 0  # initializationOptions still hold
+        s.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(
+            settings={"ghostwright": {f"k{i}": i for i in range(2000)}}))
+        await s.status()
+        await asyncio.sleep(0.5)
+        about = [m.message for m in s.client.messages if "unknown key" in m.message]
+        assert len(about) == 1 and "2000 unknown keys" in about[0], about[:3]

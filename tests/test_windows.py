@@ -324,3 +324,28 @@ def test_moving_far_down_a_large_file_does_not_tokenize_the_text_in_between():
     assert window.start > first.start and words(window.prefix) <= 64
     # What a window of 64 tokens can reach, before and after the cursor, at most 8 characters a token.
     assert sum(seen) <= (64 + 16) * windows.MAX_CHARS_PER_TOKEN * 2, sum(seen)
+
+
+def test_a_minified_line_is_cut_to_both_token_windows_without_counting_it_whole():
+    # One 200 KB line of "tokens" with the cursor in its middle, as in a minified bundle.
+    line = "var a=1;" * 25_000
+    text = "'use strict';\n" + line[:100_000] + CURSOR + line[100_000:] + "\nmodule.exports = a;\n"
+    doc, offset = open_doc(text, "javascript")
+    counted = []
+
+    def count(piece: str) -> int:
+        counted.append(len(piece))
+        return int(len(piece) / 2.5 + 0.999)  # denser than the windows' own estimate
+
+    ctx = context.build(doc, offset, ContextConfig(512, 128), count)
+    assert ctx is not None
+    assert 0 < count(ctx.prefix) <= 512 and ctx.prefix == doc.text[offset - len(ctx.prefix):offset]
+    assert 0 < count(ctx.suffix) <= 128 and ctx.suffix == doc.text[offset:offset + len(ctx.suffix)]
+    assert max(counted) <= 512 * windows.MAX_CHARS_PER_TOKEN, "never a tokenizer pass over the whole line"
+
+
+def test_the_suffix_of_a_long_cursor_line_is_cut_to_max_suffix_tokens():
+    text = "def f():\n    x = compute(" + CURSOR + ", ".join(f"arg{i}" for i in range(300)) + ")\n    return x\n"
+    doc, offset = open_doc(text, "python")
+    ctx = context.build(doc, offset, ContextConfig(512, 16), words)
+    assert ctx.suffix and words(ctx.suffix) <= 16, ctx.suffix

@@ -92,6 +92,9 @@ class CompletionConfig:
     debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
     # A bigger document gets no completion (and one message): its prompt would be cut anyway.
     max_document_bytes: int = _range(2 * 1024 * 1024, 1024, 1 << 30)
+    # A longer cursor line gets no completion (and one message): generated or minified code,
+    # where a completion helps nobody and the line would only be cut to the windows anyway.
+    max_line_bytes: int = _range(20_000, 256, 1 << 30)
     # The prompt template; "" detects it from the model's metadata and name.
     template: str = _choice("", "", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder",
                             "codellama", "codestral", "codegemma", "plain")
@@ -152,11 +155,37 @@ def _check(value: Any, default: Any, meta: Any) -> str | None:
     return None
 
 
+# Unknown keys named in one message, up to this many: a settings object of thousands of keys
+# (a client sending another server's section) is one short message, not thousands.
+UNKNOWN_SHOWN = 10
+
+# Pairs whose first member must not exceed the second: (table, low, high).
+ORDERED_PAIRS = (
+    ("completion", "debounce_min_ms", "debounce_max_ms"),
+    ("router", "retry_min_s", "retry_max_s"),
+    ("ollama", "connect_timeout_s", "first_token_timeout_s"),
+    ("openai", "connect_timeout_s", "first_token_timeout_s"),
+)
+
+
 def apply_settings(target: Any, settings: Any, source: str, prefix: str = "") -> list[str]:
     """Overlay a (camelCase or snake_case) mapping onto a config in place; return problems.
 
-    A bad value leaves the field as it was, so one typo never takes the server down.
+    A bad value leaves the field as it was, so one typo never takes the server down; all unknown
+    keys are named in one problem, and a pair set the wrong way round (a minimum over its
+    maximum) keeps both old values.
     """
+    before = copy.deepcopy(target) if isinstance(target, Config) else None
+    unknown: list[str] = []
+    problems = _apply(target, settings, source, prefix, unknown)
+    if unknown:
+        problems.insert(0, _unknown_problem(target, source, prefix, unknown))
+    if before is not None:
+        problems += _check_pairs(target, before, source)
+    return problems
+
+
+def _apply(target: Any, settings: Any, source: str, prefix: str, unknown: list[str]) -> list[str]:
     problems: list[str] = []
     if not isinstance(settings, dict):
         return [f"{source}: {prefix or 'settings'} must be a table/object, got {type(settings).__name__}"]
@@ -166,12 +195,11 @@ def apply_settings(target: Any, settings: Any, source: str, prefix: str = "") ->
         wire = f"{prefix}{camel(name)}"
         f = by_name.get(name)
         if f is None:
-            known = ", ".join(camel(n) for n in by_name)
-            problems.append(f"{source}: unknown key {wire!r} (known: {known})")
+            unknown.append(wire)
             continue
         current = getattr(target, name)
         if is_dataclass(current):
-            problems += apply_settings(current, value, source, f"{wire}.")
+            problems += _apply(current, value, source, f"{wire}.", unknown)
             continue
         kind = type(current)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -181,6 +209,34 @@ def apply_settings(target: Any, settings: Any, source: str, prefix: str = "") ->
             problems.append(f"{source}: {wire}: {why}; keeping {current!r}")
             continue
         setattr(target, name, value)
+    return problems
+
+
+def _unknown_problem(target: Any, source: str, prefix: str, unknown: list[str]) -> str:
+    if len(unknown) == 1:
+        table = unknown[0].rpartition(".")[0]
+        node = target
+        for part in filter(None, table.removeprefix(prefix.rstrip(".")).split(".")):
+            node = getattr(node, snake(part), None)
+        known = ", ".join(camel(f.name) for f in fields(node)) if is_dataclass(node) else ""
+        return f"{source}: unknown key {unknown[0]!r}" + (f" (known: {known})" if known else "")
+    shown = ", ".join(repr(k[:80]) for k in unknown[:UNKNOWN_SHOWN])
+    more = f" and {len(unknown) - UNKNOWN_SHOWN} more" if len(unknown) > UNKNOWN_SHOWN else ""
+    return f"{source}: {len(unknown)} unknown keys: {shown}{more} (ignored; see docs/configuration.md)"
+
+
+def _check_pairs(config: Config, before: Config, source: str) -> list[str]:
+    """A minimum set above its maximum: both keep the values they had, one message names both."""
+    problems = []
+    for table, low, high in ORDERED_PAIRS:
+        now, was = getattr(config, table), getattr(before, table)
+        if getattr(now, low) <= getattr(now, high):
+            continue
+        lo_key, hi_key = f"{table}.{camel(low)}", f"{table}.{camel(high)}"
+        problems.append(f"{source}: {lo_key} ({getattr(now, low)!r}) is over {hi_key} ({getattr(now, high)!r}); "
+                        f"keeping {getattr(was, low)!r} and {getattr(was, high)!r}")
+        setattr(now, low, getattr(was, low))
+        setattr(now, high, getattr(was, high))
     return problems
 
 

@@ -28,6 +28,21 @@ def scrub(text: str) -> str:
     return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
 
 
+def release_memory() -> None:
+    """Give freed memory back to the system now: a closed large document leaves its chunks in
+    malloc's heap, which glibc keeps for reuse unless asked (elsewhere: only the collection)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
+
+
 class OncePer:
     """Remembers which keys were already told about, so each problem is said once."""
 

@@ -14,7 +14,8 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, cleanup, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
+from ghostwright import (__version__, cleanup, config as configuration, editor_watch, guards, provenance, session_stats,
+                         telemetry, windows, wire)
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import Ahead
 from ghostwright.documents import DocumentStore
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
+# Closing a document this long (code points) gives the memory it held back to the system.
+LARGE_DOCUMENT = 1 << 20
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
@@ -54,6 +57,8 @@ class GhostwrightServer(LanguageServer):
         self._progress_serial = 0
         self._told = guards.OncePer()
         self.last_request_ms: float | None = None
+        self.watching_editor: asyncio.Task | None = None
+        self.refused: dict[str, str] = {}  # uri → why its last request got no completion (status)
 
     @property
     def encoding(self) -> str:
@@ -188,7 +193,7 @@ class GhostwrightServer(LanguageServer):
             return
         c = self.config.context
         for doc in docs:
-            if guards.over_limit(doc.text, self.config.completion.max_document_bytes) is not None:
+            if doc.text_only or self.refusal(doc, doc.last_edit) is not None:
                 continue  # no completions there: nothing to prepare
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
@@ -214,14 +219,15 @@ class GhostwrightServer(LanguageServer):
         doc = self.documents.get(uri)
         if doc is None:
             return empty
-        size = guards.over_limit(doc.text, self.config.completion.max_document_bytes)
-        if size is not None:
-            if self._told.first(("size", uri)):
-                self.tell(f"{uri} is {size / 1e6:.1f} MB, over completion.maxDocumentBytes "
-                          f"({self.config.completion.max_document_bytes / 1e6:.1f} MB): no completions for it",
-                          lsp.MessageType.Info)
-            return empty
         offset = doc.offset_at(params.position.line, params.position.character, self.encoding)
+        refused = self.refusal(doc, offset)
+        if refused is not None:
+            kind, why = refused
+            self.refused[uri] = why
+            if self._told.first((kind, uri)):
+                self.tell(why, lsp.MessageType.Info)
+            return empty
+        self.refused.pop(uri, None)
         # Before superseding the older request: its generation may still fit what was typed.
         view = self.flights.adopt(doc, offset, self.config) if self.backend_ready.is_set() else None
         ticket = self.scheduler.enter(uri)
@@ -246,6 +252,21 @@ class GhostwrightServer(LanguageServer):
             self.scheduler.leave(ticket)
             if view is not None:
                 view.release()  # also when the work was cancelled before it started
+
+    def refusal(self, doc, offset: int) -> tuple[str, str] | None:
+        """(kind, reason) when no completion is made at `offset` of `doc`: a document or a cursor
+        line over its byte limit (generated or minified text)."""
+        c = self.config.completion
+        size = doc.over_limit(c.max_document_bytes)
+        if size is not None:
+            return "size", (f"{doc.uri} is {size / 1e6:.1f} MB, over completion.maxDocumentBytes "
+                            f"({c.max_document_bytes / 1e6:.1f} MB): no completions for it")
+        line, _ = doc.position_at(offset, "utf-32")
+        length = doc.line_bytes(line, c.max_line_bytes)
+        if length is not None:
+            return "line", (f"line {line + 1} of {doc.uri} is {length / 1e3:.0f} KB, over completion.maxLineBytes "
+                            f"({c.max_line_bytes / 1e3:.0f} KB; minified or generated?): no completions on it")
+        return None
 
     async def _complete(self, uri: str, offset: int, invoked: bool, view) -> lsp.InlineCompletionList:
         doc = self.documents.get(uri)
@@ -300,18 +321,30 @@ class GhostwrightServer(LanguageServer):
         session_stats.save([backend.describe()])
         return text or ""
 
+    def editor_gone(self) -> None:
+        """The editor died without saying exit (another process may still hold our stdin)."""
+        self.stop_generating()
+        sys.exit(1)
+
+    def stop_generating(self) -> None:
+        """Cancel every request and generation (each stops at its next token)."""
+        self.scheduler.cancel_all()
+        self.flights.clear()
+
     # --- configuration ---
     def apply_configuration(self, settings: Any) -> None:
         if isinstance(settings, dict) and "ghostwright" in settings:
             settings = settings["ghostwright"]
-        if not settings:
+        if settings is None:  # nothing said (some clients send null to mean "ask me")
             return
+        # An empty section lays nothing over the file and initializationOptions: back to them.
         new, problems = configuration.with_settings(self.base_config, settings, "workspace/didChangeConfiguration")
         for problem in problems:
             self.tell(problem)
         reload = any(getattr(new, k) != getattr(self.config, k)
                      for k in ("backend", "openvino", "ollama", "openai", "router"))
         self.config = new
+        self.documents.set_limit(new.completion.max_document_bytes)
         if reload:
             self.start_loading()
 
@@ -332,6 +365,7 @@ class GhostwrightServer(LanguageServer):
             # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
             "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
+            "refused": dict(self.refused),
             "rpcFutures": len(self.protocol._request_futures),  # this status request's own, and no more
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
@@ -355,6 +389,8 @@ def create_server() -> GhostwrightServer:
         ls.config, _toml, problems = configuration.load(params.initialization_options)
         ls.base_config = ls.config
         ls._startup_problems = problems
+        ls.documents.set_limit(ls.config.completion.max_document_bytes)
+        ls.watching_editor = editor_watch.watch(params.process_id, ls.editor_gone)
 
     @server.feature(lsp.INITIALIZED)
     def initialized(ls: GhostwrightServer, _params: lsp.InitializedParams) -> None:
@@ -392,11 +428,18 @@ def create_server() -> GhostwrightServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
+        doc = ls.documents.get(params.text_document.uri)
+        large = doc is not None and (doc.text_only or len(doc) > LARGE_DOCUMENT or doc.uri in ls.refused)
         ls.documents.close(params.text_document.uri)
-        ls._told.forget(("size", params.text_document.uri))
+        for kind in ("size", "line"):
+            ls._told.forget((kind, params.text_document.uri))
+        ls.refused.pop(params.text_document.uri, None)
         ls.flights.forget(params.text_document.uri)
         ls.ahead.forget(params.text_document.uri)
         ls.debouncer.forget(params.text_document.uri)
+        if large:
+            del doc
+            guards.release_memory()
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
@@ -408,10 +451,13 @@ def create_server() -> GhostwrightServer:
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: GhostwrightServer, _params: Any) -> None:
-        ls.scheduler.cancel_all()
-        ls.flights.clear()
+        ls.stop_generating()
         if ls.backend is not None:
             session_stats.save([ls.backend.describe()], force=True)
+
+    @server.feature(lsp.EXIT)
+    def exit_(ls: GhostwrightServer, _params: Any) -> None:
+        ls.stop_generating()  # also without shutdown first: a generation must not hold the exit
 
     @server.feature(STATUS)
     def status(ls: GhostwrightServer, _params: Any) -> dict:
@@ -426,4 +472,5 @@ def create_server() -> GhostwrightServer:
 
 
 def serve() -> None:
-    wire.start_io(create_server())
+    code = wire.start_io(create_server())
+    wire.exit_within(code)

@@ -294,7 +294,7 @@ def prefix_window(
             return kept, anchor.start, anchor
     floor = max(0, offset - budget * MAX_CHARS_PER_TOKEN)
     # The lines the window will most likely span, counted together (one batch) before the search.
-    count(text[_line_start(text, max(floor, _likely_start(text, offset, budget))):offset])
+    count(text[max(floor, _line_start(text, max(floor, _likely_start(text, offset, budget)))):offset])
     candidates = [b for b in before if b >= floor] or [before[-1]]
     target = int(budget * FILL)
     i = _largest_fit(candidates, lambda b: cost(text[b:offset]) <= target)
@@ -364,7 +364,8 @@ def suffix_window(text: str, offset: int, budget: int, count: TokenCounter, afte
     end = rev[i]
     if count(text[offset:end]) > budget:
         nl = text.find("\n", offset)
-        end = len(text) if nl == -1 else nl  # at least the rest of the cursor line
+        end = len(text) if nl == -1 else nl  # the rest of the cursor line, cut to the budget
+        return _trim_to_budget(text[offset:min(end, int(ceiling))], budget, count, keep_end=False)
     return text[offset:end]
 
 
@@ -380,10 +381,14 @@ def warm_counts(text: str, offset: int, max_prefix: int, max_suffix: int, count:
     imports that join a prefix cut short. After an edit at a new place in a large file, the
     request that follows finds them counted."""
     tree = tree if isinstance(tree, SyntaxTree) else None
-    lo = _line_start(text, max(0, offset - max_prefix * MAX_CHARS_PER_TOKEN))  # as far as a window reaches
+    reach = (max_prefix * MAX_CHARS_PER_TOKEN, max(max_suffix, 1) * MAX_CHARS_PER_TOKEN)
+    if _cursor_line_clip(text, offset, reach) != (0, len(text)):
+        return  # a line longer than the windows: the request counts its few clipped pieces itself
+    # As far as a window reaches, and never a whole long line that only begins within reach.
+    lo = max(offset - reach[0], _line_start(text, max(0, offset - reach[0])))
     line_start = _line_start(text, offset)
-    nl = text.find("\n", min(len(text), offset + max(max_suffix, 1) * MAX_CHARS_PER_TOKEN))
-    lines = text[lo:len(text) if nl == -1 else nl + 1].splitlines(keepends=True)
+    nl = text.find("\n", min(len(text), offset + reach[1]), offset + 2 * reach[1])
+    lines = text[lo:offset + 2 * reach[1] if nl == -1 else nl + 1].splitlines(keepends=True)
     eol = text.find("\n", offset)
     lines += [text[line_start:offset], text[offset:len(text) if eol == -1 else eol + 1]]
     if tree is not None:
@@ -405,7 +410,47 @@ def build_windows(
 ) -> tuple[Window, Anchor]:
     count = line_tokens(count, count_each) if count is not None else char_tokens
     reach = (max_prefix * MAX_CHARS_PER_TOKEN, max(max_suffix, 1) * MAX_CHARS_PER_TOKEN)
+    lo, hi = _cursor_line_clip(text, offset, reach)
+    if (lo, hi) != (0, len(text)):
+        return _clipped_windows(text, offset, lo, hi, max_prefix, max_suffix, count)
     before, after = _boundaries(text, offset, tree, language, reach)
     prefix, start, anchor = prefix_window(text, offset, tree, language, max_prefix, count, anchor, before)
     suffix = suffix_window(text, offset, max_suffix, count, after)
     return Window(prefix, suffix, start, offset + len(suffix)), anchor
+
+
+def _cursor_line_clip(text: str, offset: int, reach: tuple[int, int]) -> tuple[int, int]:
+    """The span the windows may see: all of it, unless the cursor line runs further than a window
+    reaches on a side, where nothing past that reach can be in the window (a minified line)."""
+    lo, hi = 0, len(text)
+    if offset - _line_start(text, offset) > reach[0]:
+        lo = offset - reach[0]
+    nl = text.find("\n", offset, offset + reach[1] + 1)
+    if nl == -1 and len(text) - offset > reach[1]:
+        hi = offset + reach[1]
+    return lo, hi
+
+
+def _clipped_windows(text: str, offset: int, lo: int, hi: int, max_prefix: int, max_suffix: int,
+                     count: TokenCounter) -> tuple[Window, Anchor]:
+    """Windows around a cursor on a line longer than they reach: whole lines where the line ends
+    within reach, and the line itself cut to the budget where it does not. No syntax (the tree
+    is of the whole text), and no tokenizer pass over the whole line."""
+    piece = text[lo:hi]
+    at = offset - lo
+    before, after = _boundaries(piece, at, None, "")
+    prefix, start, anchor = prefix_window(piece, at, None, "", max_prefix, count, None, before)
+    prefix = _trim_to_budget(prefix, max_prefix, count, keep_end=True)
+    suffix = _trim_to_budget(suffix_window(piece, at, max_suffix, count, after), max_suffix, count, keep_end=False)
+    start = offset - len(prefix)
+    return Window(prefix, suffix, start, offset + len(suffix)), Anchor(start, text[start:start + 80])
+
+
+def _trim_to_budget(piece: str, budget: int, count: TokenCounter, keep_end: bool) -> str:
+    """`piece` shortened (from its far end) until it counts `budget` tokens or fewer."""
+    n = count(piece) if piece else 0
+    while n > budget and piece:
+        keep = max(0, min(len(piece) - 1, int(len(piece) * budget / n * 0.95)))
+        piece = piece[len(piece) - keep:] if keep_end else piece[:keep]
+        n = count(piece) if piece else 0
+    return piece

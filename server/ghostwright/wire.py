@@ -1,4 +1,9 @@
-"""Messages the server cannot use: answered with a JSON-RPC error or dropped with one log line.
+"""The stdio loop, and messages the server cannot use: answered with a JSON-RPC error or dropped
+with one log line.
+
+Framing errors (a wrong Content-Length, a runaway header, a body that is not JSON) cost the
+frame they hit and no more (framing.Framer resynchronises at the next header); nothing read
+from stdin ends the process, only `exit` or the end of input does.
 
 pygls drops a request whose params do not validate without answering it (the editor would
 wait forever), drops a message with invalid UTF-8 whole (so every later incremental edit lands
@@ -9,19 +14,24 @@ answer, invalid UTF-8 is replaced by U+FFFD (the edit still lands), and the rest
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import json
 import logging
 import os
 import stat
 import sys
 import threading
-from typing import Any
+from typing import Any, Awaitable, Callable
 
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
-from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest, JsonRpcParseError
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
+
+from ghostwright import framing
+from ghostwright.framing import Framer, Junk, looks_like_header_start
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +109,13 @@ class Protocol(LanguageServerProtocol):
             return Unreadable(data, exc)
 
     def handle_message(self, message: Any) -> None:
+        method = getattr(message, "method", None)
+        if self._shutdown and method is not None and method != types.EXIT and getattr(message, "id", None) is not None:
+            # LSP: after shutdown every request but exit fails with InvalidRequest (pygls drops it
+            # unanswered, and the editor waits for ever).
+            error = JsonRpcInvalidRequest(message=f"{method}: the server is shut down; only exit is accepted")
+            self._send_response(message.id, None, error.to_response_error())
+            return
         if not isinstance(message, Unreadable):
             super().handle_message(message)
             return
@@ -110,42 +127,98 @@ class Protocol(LanguageServerProtocol):
             log.warning("ignored %s: its params do not validate: %s", message.method, message.reason)
 
 
-class RepairingReader:
-    """Stdin for the pygls loop, with each body made valid UTF-8 (bad bytes become U+FFFD)."""
-
-    def __init__(self, inner: StdinAsyncReader) -> None:
-        self._inner = inner
-
-    def readline(self):
-        return self._inner.readline()
-
-    async def readexactly(self, n: int) -> bytes:
-        body = await self._inner.readexactly(n)
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            log.warning("a message held invalid UTF-8 (%s); read it with U+FFFD in place of the bad bytes",
-                        exc.reason)
-            return body.decode("utf-8", "replace").encode("utf-8")
-        return body
+# Bytes asked of stdin per read: a keystroke's message fits many times, a didOpen of a large file
+# arrives in a few hundred reads instead of one per line.
+READ_CHUNK = 1 << 16
 
 
-class PipeReader:
-    """Stdin read by the event loop itself when it is a pipe: pygls' reader hands each header line
-    and each body to a thread and back (three hops a message, about a millisecond when the
-    machine is busy); this one wakes the loop once a message."""
+def repair_utf8(body: bytes) -> bytes:
+    """`body` made valid UTF-8 (bad bytes become U+FFFD), so the edit it carries still lands."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.warning("a message held invalid UTF-8 (%s); read it with U+FFFD in place of the bad bytes",
+                    exc.reason)
+        return body.decode("utf-8", "replace").encode("utf-8")
+    return body
 
-    def __init__(self, stream: asyncio.StreamReader) -> None:
-        self._stream = stream
 
-    def readline(self):
-        return self._stream.readline()
+def decode(body: bytes, framer: Framer, structure: Any) -> Any:
+    """The message in `body`; raises ValueError when it is not JSON.
 
-    async def readexactly(self, n: int) -> bytes:
-        try:
-            return await self._stream.readexactly(n)
-        except asyncio.IncompleteReadError as exc:
-            return exc.partial  # the editor went away mid-message: what came is all there is
+    A body followed by the start of a header is one whose Content-Length was too large: the
+    message is kept and the bytes it swallowed go back to the framer as the next header. A body
+    that is not JSON at all gives back whatever header it holds (the frame boundary was lost
+    inside it)."""
+    text = body.decode("utf-8").lstrip()
+    try:
+        message, end = json.JSONDecoder(object_hook=structure).raw_decode(text)
+    except ValueError:
+        found = framing.header_in(body)
+        if found is not None:
+            framer.push_back(body[found:])
+        raise
+    rest = text[end:]
+    if rest.strip():
+        if not looks_like_header_start(rest.encode("utf-8")):
+            raise ValueError(f"extra data after the message: {rest[:40]!r}")
+        log.warning("a message's Content-Length ran into the next header; read the rest as that header")
+        framer.push_back(rest.lstrip().encode("utf-8"))
+    return message
+
+
+def _answer_error(protocol: Protocol, error: JsonRpcException, why: str, ident: int | str | None = None) -> None:
+    """An error answer to a message pygls cannot take (JSON-RPC: id null when it is unknown)."""
+    log.warning("answered a message with %s: %s", type(error).__name__, why)
+    # Written out by hand: pygls leaves out an id that is None, and JSON-RPC wants it null.
+    protocol._send_data({"jsonrpc": "2.0", "id": ident, "error": {"code": error.code, "message": error.message}})
+
+
+def dispatch(protocol: Protocol, framer: Framer, body: bytes, on_error: Any) -> None:
+    """One body: decoded, checked to be a message, handed to pygls."""
+    try:
+        message = decode(repair_utf8(body), framer, protocol.structure_message)
+    except ValueError as exc:
+        _answer_error(protocol, JsonRpcParseError(message=f"not JSON: {str(exc)[:200]}"),
+                      f"ignored a message that is not JSON ({str(exc)[:200]})")
+        return
+    except Exception as exc:  # the structuring of a message failed some other way
+        log.exception("unable to read a message")
+        on_error(exc, JsonRpcException)
+        return
+    if not hasattr(message, "jsonrpc"):
+        ident = message.get("id") if isinstance(message, dict) else None
+        _answer_error(protocol, JsonRpcInvalidRequest(message="not a JSON-RPC message"),
+                      f"not a JSON-RPC message: {body[:80]!r}",
+                      ident if isinstance(ident, (int, str)) and not isinstance(ident, bool) else None)
+        return
+    try:
+        protocol.handle_message(message)
+    except Exception as exc:
+        log.exception("unable to handle message")
+        on_error(exc, JsonRpcException)
+
+
+async def read_messages(read: Callable[[], Awaitable[bytes]], protocol: Protocol, stop: threading.Event,
+                        on_error: Any) -> None:
+    """Frames from `read` until end of input or `stop`; nothing read here can end the loop."""
+    framer = Framer()
+    skipped, why = 0, ""  # one log line for a run of junk, however many reads it spans
+    while not stop.is_set():
+        data = await read()
+        if not data:
+            break
+        framer.feed(data)
+        while (item := framer.next()) is not None:
+            if isinstance(item, Junk):
+                skipped, why = skipped + item.size, why or item.reason
+                continue
+            if skipped:
+                log.warning("skipped %d bytes that were not a message (%s)", skipped, why)
+                skipped, why = 0, ""
+            dispatch(protocol, framer, item, on_error)
+    if skipped:
+        log.warning("skipped %d bytes that were not a message (%s)", skipped, why)
 
 
 def _own_pipe(stdin: Any, stdout: Any) -> bool:
@@ -158,32 +231,78 @@ def _own_pipe(stdin: Any, stdout: Any) -> bool:
     return stat.S_ISFIFO(a.st_mode) and (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
 
 
+def _read_in_thread(reader: Callable[[int], bytes], loop: asyncio.AbstractEventLoop) -> Callable[[], Awaitable[bytes]]:
+    """Reads of a stdin the loop cannot watch (a tty, a file), in a daemon thread: one blocked in
+    a read must not keep the process alive after exit (a pool thread would be joined)."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=4)  # the thread waits: no unbounded read-ahead
+
+    def pump() -> None:
+        while True:
+            try:
+                data = reader(READ_CHUNK)
+            except (OSError, ValueError):
+                data = b""
+            try:
+                asyncio.run_coroutine_threadsafe(queue.put(data), loop).result()
+            except (RuntimeError, concurrent.futures.CancelledError):  # the loop is gone
+                return
+            if not data:
+                return
+
+    threading.Thread(target=pump, name="stdin", daemon=True).start()
+    return queue.get
+
+
+# After exit, how long the generation threads (cancelled, they stop at their next token) and a
+# replaced backend's clean-up may take before the process ends without them.
+EXIT_GRACE_S = 3.0
+
+
+def exit_within(code: int, grace_s: float = EXIT_GRACE_S) -> None:
+    """End the process with `code`; if a native call (a prompt's prefill, a model compile) still
+    holds a thread after `grace_s`, end it anyway."""
+    def force() -> None:
+        log.warning("a worker thread is still busy %.0f s after exit; ending without it", grace_s)
+        logging.shutdown()
+        os._exit(code)
+
+    timer = threading.Timer(grace_s, force)
+    timer.daemon = True
+    timer.start()
+    sys.exit(code)
+
+
 async def _serve(server: LanguageServer) -> None:
     stdin = sys.stdin.buffer
-    inner: Any = None
+    loop = asyncio.get_running_loop()
+    read: Callable[[], Awaitable[bytes]] | None = None
     if _own_pipe(stdin, sys.stdout.buffer):
-        stream = asyncio.StreamReader(limit=1 << 20)  # the limit bounds a header line, not a body
-        loop = asyncio.get_running_loop()
+        # Read by the event loop itself: a thread would cost a hop per read.
+        stream = asyncio.StreamReader()
         try:
             await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
-            inner = PipeReader(stream)
+            read = lambda: stream.read(READ_CHUNK)  # noqa: E731
         except (OSError, ValueError) as exc:
             log.info("reading stdin through a thread (%s)", exc)
-    if inner is None:
-        inner = StdinAsyncReader(stdin, server.thread_pool)
-    await run_async(stop_event=server._stop_event, reader=RepairingReader(inner), protocol=server.protocol,
-                    logger=log, error_handler=server._report_server_error)
+    if read is None:
+        read = _read_in_thread(getattr(stdin, "read1", stdin.read), loop)
+    await read_messages(read, server.protocol, server._stop_event, server._report_server_error)
 
 
-def start_io(server: LanguageServer) -> None:
-    """pygls' stdio loop, with the repairing reader."""
+def start_io(server: LanguageServer) -> int:
+    """Serve stdio until `exit` or end of input; returns the exit status (LSP: 1 for an `exit`
+    without `shutdown` first)."""
     server._stop_event = threading.Event()
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    code = 0
     try:
         asyncio.run(_serve(server))
     except BrokenPipeError:
         log.error("the connection to the editor is lost; shutting down")
-    except (KeyboardInterrupt, SystemExit):
+    except KeyboardInterrupt:
         pass
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 0
     finally:
         server.shutdown()
+    return code
