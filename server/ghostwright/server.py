@@ -131,8 +131,8 @@ class GhostwrightServer(LanguageServer):
             return
         if vetting.action == "deny":
             raise BackendError(vetting.message)
-        kind = lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info
-        self.tell(vetting.message, kind)
+        if vetting.action == "warn":  # an allowed licence is in status and doctor, not the echo area
+            self.tell(vetting.message)
         for line in vetting.changed:
             self.tell(line)
 
@@ -144,8 +144,8 @@ class GhostwrightServer(LanguageServer):
         self.remote_vettings[model] = vetting
         if vetting.action == "deny":
             raise BackendError(vetting.message)
-        if self._told.first(("licence", model, licence.name, vetting.action)):
-            self.tell(vetting.message, lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info)
+        if vetting.action == "warn" and self._told.first(("licence", model, licence.name, vetting.action)):
+            self.tell(vetting.message)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.client_capabilities.window
@@ -287,8 +287,8 @@ class GhostwrightServer(LanguageServer):
                                                 c.debounce_min_ms, c.debounce_max_ms)
             if delay:
                 await asyncio.sleep(delay)
-            if doc.version != version:  # changed without a newer request: this position is stale
-                return ""
+            if doc.version != version or self.documents.get(doc.uri) is not doc:
+                return ""  # changed without a newer request, or closed: this position is stale
             view = self.flights.launch(doc, offset, prepared, backend)
         text = await follow(view, send_partial)
         count_reuse(backend.counters, view, text)
@@ -388,6 +388,7 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.documents.close(params.text_document.uri)
+        ls.scheduler.cancel(params.text_document.uri)
         ls._told.forget(("size", params.text_document.uri))
         ls.flights.forget(params.text_document.uri)
         ls.ahead.forget(params.text_document.uri)
