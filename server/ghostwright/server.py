@@ -60,6 +60,9 @@ class GhostwrightServer(LanguageServer):
         return str(getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding))
 
     def tell(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        if not message.strip():  # a bare "ghostwright: " tells the user nothing
+            log.error("an empty message was about to be shown", stack_info=True)
+            message = "something failed without saying why: see the server's log (stderr)"
         log.warning(message)
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"ghostwright: {message}"))
 
@@ -85,7 +88,14 @@ class GhostwrightServer(LanguageServer):
         self.ahead.clear()  # it holds the old backend (and its model) until the next edit otherwise
         if self.backend is not None:
             self._retire(self.backend)
-        self.backend = make_backend(self.config)
+            self.backend = None
+        try:
+            self.backend = make_backend(self.config)
+        except BackendError as exc:  # the configuration cannot serve: say which keys, answer empty
+            self.backend_error = str(exc)
+            self.tell(self.backend_error, lsp.MessageType.Error)
+            self.backend_ready.set()
+            return
         self.backend.notify = self.tell
         self.backend.vet_licence = self._vet_licence
         self._load_task = asyncio.create_task(self._load(self.backend))
@@ -114,8 +124,8 @@ class GhostwrightServer(LanguageServer):
             gc.collect()
             gc.freeze()
         except BackendError as exc:
-            self.backend_error = str(exc)
-            self.tell(str(exc), lsp.MessageType.Error)
+            self.backend_error = str(exc) or f"{backend.name} could not load its model"
+            self.tell(self.backend_error, lsp.MessageType.Error)
         except Exception as exc:  # a load must never take the server down
             log.exception("model load failed")
             self.backend_error = f"model load failed: {exc}"
@@ -228,7 +238,7 @@ class GhostwrightServer(LanguageServer):
         except BackendError as exc:
             # The model failed on this request (mid-stream, out of memory…): say so once, answer empty.
             if self._told.first(("backend", str(exc)[:200])):
-                self.tell(f"{exc}; the server goes on", lsp.MessageType.Error)
+                self.tell(f"{exc or 'the backend failed'}; the server goes on", lsp.MessageType.Error)
             else:
                 log.warning("%s", exc)
             return empty
