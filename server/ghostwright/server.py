@@ -9,12 +9,12 @@ import sys
 import threading
 import time
 import tracemalloc
-from typing import Any
+from typing import Any, Coroutine
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, cleanup, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
+from ghostwright import __version__, alternatives, cleanup, config as configuration, guards, provenance, session_stats, telemetry, windows, wire
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import Ahead
 from ghostwright.documents import DocumentStore
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
+ALTERNATIVE = "ghostwright/alternativeCompletion"
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
@@ -229,12 +230,21 @@ class GhostwrightServer(LanguageServer):
         offset = doc.offset_at(params.position.line, params.position.character, self.encoding)
         # Before superseding the older request: its generation may still fit what was typed.
         view = self.flights.adopt(doc, offset, self.config) if self.backend_ready.is_set() else None
-        ticket = self.scheduler.enter(uri)
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
-        work = asyncio.create_task(self._complete(uri, offset, invoked, view))
-        ticket.task = work
         try:
-            return await work
+            return await self._as_newest(uri, self._complete(uri, offset, invoked, view), empty)
+        finally:
+            if view is not None:
+                view.release()  # also when the work was cancelled before it started
+
+    async def _as_newest(self, uri: str, work: Coroutine[Any, Any, Any], empty: Any) -> Any:
+        """Run `work` as the document's newest request: a newer one, or didClose, cancels it (and
+        its generation) and it answers `empty`; so does a backend that fails on it."""
+        ticket = self.scheduler.enter(uri)
+        task = asyncio.create_task(work)
+        ticket.task = task
+        try:
+            return await task
         except BackendError as exc:
             # The model failed on this request (mid-stream, out of memory…): say so once, answer empty.
             if self._told.first(("backend", str(exc)[:200])):
@@ -243,14 +253,38 @@ class GhostwrightServer(LanguageServer):
                 log.warning("%s", exc)
             return empty
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if ticket.superseded and task is not None and not task.cancelling():
+            current = asyncio.current_task()
+            if ticket.superseded and current is not None and not current.cancelling():
                 return empty  # a newer request for this document took over
             raise
         finally:
             self.scheduler.leave(ticket)
-            if view is not None:
-                view.release()  # also when the work was cancelled before it started
+
+    async def alternative_completion(self, params: Any) -> lsp.InlineCompletionList:
+        """ghostwright/alternativeCompletion: one more candidate, unlike those the editor shows."""
+        empty = lsp.InlineCompletionList(items=[])
+        ask = alternatives.read_params(params)
+        doc = self.documents.get(ask.uri) if ask is not None else None
+        if ask is None or doc is None:
+            log.warning("%s: no open document at %r", ALTERNATIVE, params)
+            return empty
+        if guards.over_limit(doc.text, self.config.completion.max_document_bytes) is not None:
+            return empty
+        offset = doc.offset_at(ask.line, ask.character, self.encoding)
+
+        async def work() -> lsp.InlineCompletionList:
+            backend = await self.ready_backend()
+            if backend is None or self.documents.get(ask.uri) is not doc:
+                return empty
+            text = await alternatives.alternative(doc, offset, self.config, backend, ask.exclude)
+            if not text:
+                return empty
+            line, character = doc.position_at(offset, self.encoding)
+            where = lsp.Position(line=line, character=character)
+            return lsp.InlineCompletionList(items=[
+                lsp.InlineCompletionItem(insert_text=text, range=lsp.Range(start=where, end=where))])
+
+        return await self._as_newest(ask.uri, work(), empty)
 
     async def _complete(self, uri: str, offset: int, invoked: bool, view) -> lsp.InlineCompletionList:
         doc = self.documents.get(uri)
@@ -407,6 +441,10 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
         return await ls.inline_completion(params)
+
+    @server.feature(ALTERNATIVE)
+    async def alternative_completion(ls: GhostwrightServer, params: Any) -> lsp.InlineCompletionList:
+        return await ls.alternative_completion(params)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: GhostwrightServer, params: lsp.DidChangeConfigurationParams) -> None:
