@@ -35,6 +35,7 @@ ERT_TESTS = [
     "ghostwright-eglot-streams-types-through-and-accepts",
     "ghostwright-eglot-beside-another-server-uses-its-own-connection",
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
+    "ghostwright-next-asks-for-a-second-candidate",
 ]
 
 
