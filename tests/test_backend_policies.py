@@ -8,15 +8,13 @@ import itertools
 import re
 
 import pytest
-import pytest_asyncio
 
 from conftest import requires_model, session
-from fake_ollama import FakeProcess
+from test_router import fake, npu as openvino  # noqa: F401 (fixtures: the fake Ollama, the model loaded once)
 from ghostwright import router
 from ghostwright.backends.base import BackendError
-from ghostwright.backends.openvino import OpenVinoBackend
 from ghostwright.completion import complete
-from ghostwright.config import Config, OpenVinoConfig, RouterConfig
+from ghostwright.config import Config, RouterConfig
 from ghostwright.documents import Document
 
 BACKENDS = ("openvino", "ollama", "openai")
@@ -64,24 +62,6 @@ def test_the_plan_fills_a_slot_or_names_the_keys_to_set(backend, policy, ollama,
 
 
 # --- end to end: make the backend, load it, ask for one completion ---
-
-pytestmark_model = [requires_model, pytest.mark.asyncio(loop_scope="module")]
-
-
-@pytest.fixture(scope="module")
-def fake():
-    server = FakeProcess().start()
-    yield server
-    server.kill()
-
-
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def openvino():
-    """The real embedded model, loaded once for the 48 combinations (a load takes seconds)."""
-    backend = OpenVinoBackend(OpenVinoConfig())
-    await backend.load(lambda _m: None)
-    return backend
-
 
 @requires_model
 @pytest.mark.asyncio(loop_scope="module")
