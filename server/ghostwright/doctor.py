@@ -90,7 +90,6 @@ def _other_backends(cfg: configuration.Config) -> bool:
     import asyncio
 
     from ghostwright import router
-
     from ghostwright.backends.base import BackendError
 
     try:

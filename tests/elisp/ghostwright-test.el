@@ -508,8 +508,10 @@
   "With one candidate, M-n asks the server for another and shows it as 2/2; M-p goes back."
   (let ((ghostwright-transport 'standalone)
         (ghostwright-server-command gwt-candidates-server)
+        ;; The stand-in's own connection: the real server's, and what it agreed, stay as they are.
         (ghostwright--connection nil)
         (ghostwright--connect-error nil)
+        (ghostwright--encoding ghostwright--encoding)
         said)
     (unwind-protect
         (with-temp-buffer
@@ -536,5 +538,7 @@
           (gwt-command #'ghostwright-accept)
           (should (equal (buffer-string) "x = second_answer()"))
           (ghostwright-mode -1))
+      ;; Without cleanup: the stderr buffer is the real server's too, and killing it would
+      ;; break that server's stderr pipe.
       (when ghostwright--connection
-        (jsonrpc-shutdown ghostwright--connection t)))))
+        (jsonrpc-shutdown ghostwright--connection)))))
