@@ -130,3 +130,31 @@ async def test_a_configuration_that_cannot_serve_is_named_once_and_requests_answ
         assert len(errors) == 1, errors
         assert "router.policy" in errors[0] and "ollama.model" in errors[0]
         assert all(m.message.removeprefix("ghostwright:").strip() for m in s.client.messages)
+
+
+def test_no_message_to_the_editor_is_ever_a_bare_prefix():
+    from ghostwright.server import GhostwrightServer
+
+    server = GhostwrightServer()
+    shown: list = []
+    server.window_show_message = shown.append
+    server.tell("")
+    server.tell("  \n")
+    assert len(shown) == 2
+    assert all(p.message.removeprefix("ghostwright:").strip() for p in shown), shown
+
+
+async def test_a_router_whose_backends_fail_without_a_word_still_says_which():
+    class Silent(router.Backend):
+        name = "silent"
+
+        async def load(self, report) -> None:
+            raise BackendError("")
+
+        def start(self, request):
+            raise AssertionError("never started")
+
+    with pytest.raises(BackendError, match="silent failed to load"):
+        await router.Router(RouterConfig(), "npu-first", Silent(), None).load(lambda _m: None)
+    with pytest.raises(BackendError, match="no backend is configured"):
+        await router.Router(RouterConfig(), "gpu-only", None, None).load(lambda _m: None)
