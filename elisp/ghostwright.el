@@ -376,24 +376,26 @@ the own connection's server again after a failed start or a shutdown."
        (let ((lsp--buffer-workspaces (list ,workspace))) ,@body)
      ,@body))
 
-(defun ghostwright--send (transport params on-result on-error &optional deferred)
+(defun ghostwright--send (transport params on-result on-error &optional deferred method)
   "Send inline-completion PARAMS over TRANSPORT; return a cancel handle.
 ON-RESULT gets the result, ON-ERROR a message.  DEFERRED waits until
-the connection is ready (eglot: its changes are sent)."
+the connection is ready (eglot: its changes are sent).  METHOD, a
+string, names another request than textDocument/inlineCompletion."
+  (setq method (or method "textDocument/inlineCompletion"))
   (pcase (car transport)
     ('lsp
      (let ((token (format "ghostwright-%s" (buffer-name))))
        (ghostwright--with-lsp-workspace (cdr transport)
-         (lsp-request-async "textDocument/inlineCompletion" params on-result
+         (lsp-request-async method params on-result
                             :mode 'detached :cancel-token token
                             :error-handler (lambda (err) (funcall on-error (format "%S" err)))))
        token))
     (_
-     (let ((args (list (cdr transport) :textDocument/inlineCompletion params
+     (let ((args (list (cdr transport) (intern (concat ":" method)) params
                        :success-fn on-result
                        :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
                                                                     (format "%S" err))))
-                       :deferred (and deferred :textDocument/inlineCompletion)
+                       :deferred (and deferred (intern (concat ":" method)))
                        :timeout ghostwright-request-timeout
                        :timeout-fn (lambda () (funcall on-error "timed out"))))
            (with-id (ghostwright--private 'jsonrpc--async-request-1)))
@@ -892,10 +894,62 @@ ghost text instead (TAB indents)."
     (ghostwright--display ghostwright--items (null ghostwright--pending))
     (message "ghostwright: %d/%d" (1+ ghostwright--index) (length ghostwright--items))))
 
+(defun ghostwright--ask-alternative ()
+  "Ask the server for a candidate unlike every one shown, to show next.
+The request goes from point, so the candidates are compared without the
+part already typed through."
+  (when-let ((transport (ghostwright--current-transport)))
+    (let* ((doc (ghostwright--document-params transport))
+           (position (plist-get doc :position))
+           (buffer (current-buffer))
+           (typed ghostwright--typed)
+           (shown (cl-loop for text in ghostwright--items
+                           when (string-prefix-p typed text)
+                           collect (substring text (length typed))))
+           (pending (list :transport transport :uri (plist-get doc :uri)
+                          :version (plist-get doc :version)
+                          :line (plist-get position :line)
+                          :character (plist-get position :character)
+                          :time (float-time))))
+      (setq ghostwright--pending pending
+            ghostwright--state 'thinking)
+      (message "ghostwright: asking for another candidate...")
+      (plist-put pending :handle
+                 (ghostwright--send
+                  transport
+                  (list :textDocument (list :uri (plist-get doc :uri))
+                        :position position
+                        :exclude (vconcat shown))
+                  (lambda (result) (ghostwright--on-alternative buffer pending typed result))
+                  (lambda (msg) (ghostwright--on-error buffer pending msg))
+                  (plist-get doc :deferred) "ghostwright/alternativeCompletion"))
+      (force-mode-line-update))))
+
+(defun ghostwright--on-alternative (buffer pending typed result)
+  "Add the candidate in RESULT of PENDING to BUFFER's items and show it.
+TYPED is what had been typed through when it was asked for."
+  (when (buffer-live-p buffer)
+    (with-current-buffer buffer
+      (when (eq pending ghostwright--pending)
+        (setq ghostwright--pending nil
+              ghostwright--state 'idle)
+        (let ((new (car (ghostwright--item-texts result pending))))
+          (if (and new ghostwright--showing (equal typed ghostwright--typed))
+              (progn
+                (setq ghostwright--items (append ghostwright--items (list (concat typed new)))
+                      ghostwright--index (- (length ghostwright--items) 2))
+                (ghostwright--cycle 1))
+            (message "ghostwright: no other candidate")))
+        (force-mode-line-update)))))
+
 (defun ghostwright-next ()
-  "Show the next completion."
+  "Show the next completion.
+With only one, ask the server for another, different one."
   (interactive)
-  (ghostwright--cycle 1))
+  (if (and ghostwright--showing (null ghostwright--pending)
+           (= (length ghostwright--items) 1))
+      (ghostwright--ask-alternative)
+    (ghostwright--cycle 1)))
 
 (defun ghostwright-previous ()
   "Show the previous completion."

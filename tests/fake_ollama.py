@@ -404,6 +404,8 @@ class Handler(BaseHTTPRequestHandler):
                                                   "type": "api_error", "param": None, "code": None}})
         opts = {"num_predict": req.get("max_tokens", 16), "temperature": req.get("temperature", 1.0),
                 "top_p": req.get("top_p", 1.0), "stop": req.get("stop") or []}
+        if req.get("seed") is not None:  # documented by OpenAI's and Ollama's /v1/completions
+            opts["seed"] = req["seed"]
         prompt = req.get("prompt", "")
         if req.get("suffix"):
             prompt = f"{QWEN_FIM[0]}{prompt}{QWEN_FIM[1]}{req['suffix']}{QWEN_FIM[2]}"

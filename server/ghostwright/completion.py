@@ -106,6 +106,12 @@ async def complete(
     prepared = prepare(doc, offset, config, backend, invoked)
     if prepared is None:
         return Completion("", offset)
+    return await generate(prepared, backend, offset, on_partial)
+
+
+async def generate(prepared: Prepared, backend: Backend, offset: int,
+                   on_partial: PartialSink | None = None) -> Completion:
+    """Run one prepared request to its cleaned text; the device stops as soon as clean-up has ended it."""
     ctx, request, stops = prepared.ctx, prepared.request, prepared.stops
     gen = backend.start(request)
     raw, shown = "", ""

@@ -111,10 +111,17 @@ def _other_backends(cfg: configuration.Config) -> bool:
     import asyncio
 
     from ghostwright import router
+    from ghostwright.backends.base import BackendError
 
-    policy = router.effective_policy(cfg)
-    escalation = router.escalation_name(cfg)
-    print(f"router: policy {policy}" + (f", escalating to {escalation}" if escalation else ", one backend"))
+    try:
+        p = router.plan(cfg)
+    except BackendError as exc:
+        print(f"router: policy {cfg.router.policy}\n  ! {exc}")
+        return False
+    if p.npu and p.gpu:
+        print(f"router: policy {p.policy}, escalating to {p.gpu}")
+    else:
+        print(f"router: policy {p.policy}, one backend ({p.npu or p.gpu})")
     return asyncio.run(_check(cfg)) if cfg.ollama.model or cfg.openai.base_url else True
 
 

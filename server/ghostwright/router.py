@@ -49,15 +49,51 @@ def build(name: str, cfg: Config) -> Backend:
     return OpenVinoBackend(cfg.openvino)
 
 
-def make_backend(cfg: Config) -> Backend:
-    """One backend when only one is configured (as before), else a router over both."""
-    escalation = escalation_name(cfg)
+@dataclass(frozen=True)
+class Plan:
+    """The backends a configuration puts in each slot (None: the slot stays empty)."""
+
+    policy: str
+    npu: str | None
+    gpu: str | None
+
+
+def gpu_name(cfg: Config) -> str | None:
+    """The backend that reaches the GPU: Ollama when configured, else an OpenAI-style server.
+
+    Never the in-process OpenVINO model: ghostwright itself does not use the GPU."""
+    if cfg.ollama.model:
+        return "ollama"
+    if cfg.openai.base_url:
+        return "openai"
+    # Named as the backend without its settings: its load then says which key to set.
+    return cfg.backend if cfg.backend != "openvino" else None
+
+
+def plan(cfg: Config) -> Plan:
+    """Which backend serves in which slot; BackendError naming the keys to set when none can."""
     policy = effective_policy(cfg)
-    if escalation is None and policy != "gpu-only":
-        return build(cfg.backend, cfg)
-    npu = None if policy == "gpu-only" else build(cfg.backend, cfg)
-    gpu = None if policy == "npu-only" or escalation is None else build(escalation, cfg)
-    return Router(cfg.router, policy, npu, gpu)
+    if policy == "npu-only":
+        return Plan(policy, cfg.backend, None)
+    if policy == "npu-first":
+        return Plan(policy, cfg.backend, escalation_name(cfg))
+    gpu = gpu_name(cfg)
+    if gpu is None:
+        raise BackendError(
+            'router.policy is "gpu-only" but no GPU backend is configured: set ollama.model (the GPU is '
+            'reached through Ollama) or openai.baseUrl and openai.model, or set router.policy to "auto"')
+    return Plan(policy, None, gpu)
+
+
+def make_backend(cfg: Config) -> Backend:
+    """One backend when only one is configured (as before), else a router over both.
+
+    Raises BackendError when the configuration cannot serve at all."""
+    p = plan(cfg)
+    if p.npu is not None and p.gpu is None and escalation_name(cfg) is None:
+        return build(p.npu, cfg)
+    return Router(cfg.router, p.policy, build(p.npu, cfg) if p.npu else None,
+                  build(p.gpu, cfg) if p.gpu else None)
 
 
 @dataclass(frozen=True)
@@ -183,7 +219,8 @@ class Router(Backend):
                 h = self.health[slot]
                 h.told, h.delay = True, self.cfg.retry_min_s
                 h.retry_at = time.monotonic() + h.delay
-            raise BackendError("; ".join(str(e) for e in failed.values()))
+            raise BackendError("; ".join(str(e) or f"{self.slots[s].name} failed to load ({type(e).__name__})"
+                                         for s, e in failed.items()) or "no backend is configured")
         self._describe_self()
 
     def _describe_self(self) -> None:

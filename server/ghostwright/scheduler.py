@@ -43,6 +43,14 @@ class Scheduler:
         self._newest[uri] = ticket
         return ticket
 
+    def cancel(self, uri: str) -> None:
+        """The document went away (didClose): its request answers empty and its generation stops."""
+        ticket = self._newest.pop(uri, None)
+        if ticket is not None:
+            ticket.superseded = True
+            if ticket.task is not None and not ticket.task.done():
+                ticket.task.cancel()
+
     def leave(self, ticket: Ticket) -> None:
         if self._newest.get(ticket.uri) is ticket:
             del self._newest[ticket.uri]

@@ -9,13 +9,13 @@ import sys
 import threading
 import time
 import tracemalloc
-from typing import Any
+from typing import Any, Coroutine
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import (__version__, cleanup, config as configuration, editor_watch, guards, provenance, session_stats,
-                         telemetry, windows, wire)
+from ghostwright import (__version__, alternatives, cleanup, config as configuration, editor_watch, guards,
+                         provenance, session_stats, telemetry, windows, wire)
 from ghostwright.backends.base import Backend, BackendError
 from ghostwright.completion import Ahead
 from ghostwright.documents import DocumentStore
@@ -29,6 +29,7 @@ STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
 # Closing a document this long (code points) gives the memory it held back to the system.
 LARGE_DOCUMENT = 1 << 20
+ALTERNATIVE = "ghostwright/alternativeCompletion"
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
@@ -65,6 +66,9 @@ class GhostwrightServer(LanguageServer):
         return str(getattr(self.workspace.position_encoding, "value", self.workspace.position_encoding))
 
     def tell(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        if not message.strip():  # a bare "ghostwright: " tells the user nothing
+            log.error("an empty message was about to be shown", stack_info=True)
+            message = "something failed without saying why: see the server's log (stderr)"
         log.warning(message)
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"ghostwright: {message}"))
 
@@ -90,7 +94,14 @@ class GhostwrightServer(LanguageServer):
         self.ahead.clear()  # it holds the old backend (and its model) until the next edit otherwise
         if self.backend is not None:
             self._retire(self.backend)
-        self.backend = make_backend(self.config)
+            self.backend = None
+        try:
+            self.backend = make_backend(self.config)
+        except BackendError as exc:  # the configuration cannot serve: say which keys, answer empty
+            self.backend_error = str(exc)
+            self.tell(self.backend_error, lsp.MessageType.Error)
+            self.backend_ready.set()
+            return
         self.backend.notify = self.tell
         self.backend.vet_licence = self._vet_licence
         self._load_task = asyncio.create_task(self._load(self.backend))
@@ -124,8 +135,8 @@ class GhostwrightServer(LanguageServer):
             gc.collect()
             gc.freeze()
         except BackendError as exc:
-            self.backend_error = str(exc)
-            self.tell(str(exc), lsp.MessageType.Error)
+            self.backend_error = str(exc) or f"{backend.name} could not load its model"
+            self.tell(self.backend_error, lsp.MessageType.Error)
         except Exception as exc:  # a load must never take the server down
             log.exception("model load failed")
             self.backend_error = f"model load failed: {exc}"
@@ -141,8 +152,8 @@ class GhostwrightServer(LanguageServer):
             return
         if vetting.action == "deny":
             raise BackendError(vetting.message)
-        kind = lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info
-        self.tell(vetting.message, kind)
+        if vetting.action == "warn":  # an allowed licence is in status and doctor, not the echo area
+            self.tell(vetting.message)
         for line in vetting.changed:
             self.tell(line)
 
@@ -154,8 +165,8 @@ class GhostwrightServer(LanguageServer):
         self.remote_vettings[model] = vetting
         if vetting.action == "deny":
             raise BackendError(vetting.message)
-        if self._told.first(("licence", model, licence.name, vetting.action)):
-            self.tell(vetting.message, lsp.MessageType.Warning if vetting.action == "warn" else lsp.MessageType.Info)
+        if vetting.action == "warn" and self._told.first(("licence", model, licence.name, vetting.action)):
+            self.tell(vetting.message)
 
     async def _begin_progress(self, title: str) -> str | None:
         caps = self.client_capabilities.window
@@ -230,28 +241,61 @@ class GhostwrightServer(LanguageServer):
         self.refused.pop(uri, None)
         # Before superseding the older request: its generation may still fit what was typed.
         view = self.flights.adopt(doc, offset, self.config) if self.backend_ready.is_set() else None
-        ticket = self.scheduler.enter(uri)
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
-        work = asyncio.create_task(self._complete(uri, offset, invoked, view))
-        ticket.task = work
         try:
-            return await work
+            return await self._as_newest(uri, self._complete(uri, offset, invoked, view), empty)
+        finally:
+            if view is not None:
+                view.release()  # also when the work was cancelled before it started
+
+    async def _as_newest(self, uri: str, work: Coroutine[Any, Any, Any], empty: Any) -> Any:
+        """Run `work` as the document's newest request: a newer one, or didClose, cancels it (and
+        its generation) and it answers `empty`; so does a backend that fails on it."""
+        ticket = self.scheduler.enter(uri)
+        task = asyncio.create_task(work)
+        ticket.task = task
+        try:
+            return await task
         except BackendError as exc:
             # The model failed on this request (mid-stream, out of memory…): say so once, answer empty.
             if self._told.first(("backend", str(exc)[:200])):
-                self.tell(f"{exc}; the server goes on", lsp.MessageType.Error)
+                self.tell(f"{exc or 'the backend failed'}; the server goes on", lsp.MessageType.Error)
             else:
                 log.warning("%s", exc)
             return empty
         except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if ticket.superseded and task is not None and not task.cancelling():
+            current = asyncio.current_task()
+            if ticket.superseded and current is not None and not current.cancelling():
                 return empty  # a newer request for this document took over
             raise
         finally:
             self.scheduler.leave(ticket)
-            if view is not None:
-                view.release()  # also when the work was cancelled before it started
+
+    async def alternative_completion(self, params: Any) -> lsp.InlineCompletionList:
+        """ghostwright/alternativeCompletion: one more candidate, unlike those the editor shows."""
+        empty = lsp.InlineCompletionList(items=[])
+        ask = alternatives.read_params(params)
+        doc = self.documents.get(ask.uri) if ask is not None else None
+        if ask is None or doc is None:
+            log.warning("%s: no open document at %r", ALTERNATIVE, params)
+            return empty
+        offset = doc.offset_at(ask.line, ask.character, self.encoding)
+        if self.refusal(doc, offset) is not None:
+            return empty
+
+        async def work() -> lsp.InlineCompletionList:
+            backend = await self.ready_backend()
+            if backend is None or self.documents.get(ask.uri) is not doc:
+                return empty
+            text = await alternatives.alternative(doc, offset, self.config, backend, ask.exclude)
+            if not text:
+                return empty
+            line, character = doc.position_at(offset, self.encoding)
+            where = lsp.Position(line=line, character=character)
+            return lsp.InlineCompletionList(items=[
+                lsp.InlineCompletionItem(insert_text=text, range=lsp.Range(start=where, end=where))])
+
+        return await self._as_newest(ask.uri, work(), empty)
 
     def refusal(self, doc, offset: int) -> tuple[str, str] | None:
         """(kind, reason) when no completion is made at `offset` of `doc`: a document or a cursor
@@ -313,8 +357,8 @@ class GhostwrightServer(LanguageServer):
                                                 c.debounce_min_ms, c.debounce_max_ms)
             if delay:
                 await asyncio.sleep(delay)
-            if doc.version != version:  # changed without a newer request: this position is stale
-                return ""
+            if doc.version != version or self.documents.get(doc.uri) is not doc:
+                return ""  # changed without a newer request, or closed: this position is stale
             view = self.flights.launch(doc, offset, prepared, backend)
         text = await follow(view, send_partial)
         count_reuse(backend.counters, view, text)
@@ -434,6 +478,7 @@ def create_server() -> GhostwrightServer:
         for kind in ("size", "line"):
             ls._told.forget((kind, params.text_document.uri))
         ls.refused.pop(params.text_document.uri, None)
+        ls.scheduler.cancel(params.text_document.uri)
         ls.flights.forget(params.text_document.uri)
         ls.ahead.forget(params.text_document.uri)
         ls.debouncer.forget(params.text_document.uri)
@@ -444,6 +489,10 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
         return await ls.inline_completion(params)
+
+    @server.feature(ALTERNATIVE)
+    async def alternative_completion(ls: GhostwrightServer, params: Any) -> lsp.InlineCompletionList:
+        return await ls.alternative_completion(params)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: GhostwrightServer, params: lsp.DidChangeConfigurationParams) -> None:

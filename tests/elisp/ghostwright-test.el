@@ -757,3 +757,50 @@ scoped to the add-on's workspace."
 
 (provide 'ghostwright-test)
 ;;; ghostwright-test.el ends here
+
+;;; Candidates (a deterministic stand-in server: the subject is the editor)
+
+(defvar gwt-candidates-server
+  (list (expand-file-name "python" (file-name-directory gwt-server))
+        (expand-file-name "candidates_server.py"
+                          (file-name-directory (or load-file-name buffer-file-name))))
+  "Command of the stand-in that offers a second candidate.")
+
+(ert-deftest ghostwright-next-asks-for-a-second-candidate ()
+  "With one candidate, M-n asks the server for another and shows it as 2/2; M-p goes back."
+  (let ((ghostwright-transport 'standalone)
+        (ghostwright-server-command gwt-candidates-server)
+        ;; The stand-in's own connection: the real server's, and what it agreed, stay as they are.
+        (ghostwright--connection nil)
+        (ghostwright--connect-error nil)
+        (ghostwright--encoding ghostwright--encoding)
+        said)
+    (unwind-protect
+        (with-temp-buffer
+          (python-mode)
+          (ghostwright-mode 1)
+          (insert "x = ")
+          (ghostwright-complete)
+          (gwt-wait (lambda () (equal (gwt-ghost) "first_answer()")) 30 "the first candidate")
+          (cl-letf (((symbol-function 'message)
+                     (lambda (fmt &rest args) (when fmt (setq said (apply #'format fmt args))))))
+            (let ((requests gwt-requests))
+              (gwt-command #'ghostwright-next)
+              (should (= gwt-requests (1+ requests)))
+              (gwt-wait (lambda () (equal (gwt-ghost) "second_answer()")) 30 "the second candidate")
+              (should (equal said "ghostwright: 2/2"))
+              (gwt-command #'ghostwright-previous)
+              (should (equal (gwt-ghost) "first_answer()"))
+              (should (equal said "ghostwright: 1/2"))
+              ;; Two candidates now: M-n cycles without asking again.
+              (gwt-command #'ghostwright-next)
+              (should (equal (gwt-ghost) "second_answer()"))
+              (should (equal said "ghostwright: 2/2"))
+              (should (= gwt-requests (1+ requests)))))
+          (gwt-command #'ghostwright-accept)
+          (should (equal (buffer-string) "x = second_answer()"))
+          (ghostwright-mode -1))
+      ;; Without cleanup: the stderr buffer is the real server's too, and killing it would
+      ;; break that server's stderr pipe.
+      (when ghostwright--connection
+        (jsonrpc-shutdown ghostwright--connection)))))

@@ -28,6 +28,8 @@ class GenerationRequest:
     # What the router decides on: a whole block is wanted, or the user asked explicitly.
     multiline: bool = False
     invoked: bool = False
+    # Sampling seed (with temperature > 0): a second candidate asks again with another seed.
+    seed: int | None = None
 
 
 class Replace(str):

@@ -99,8 +99,11 @@ class OllamaBackend(Backend):
 
     def options(self, request: GenerationRequest) -> dict[str, Any]:
         stops = list(self.template.stop_tokens) if self.template else []
-        return {**self.fixed_options, "num_predict": request.max_tokens,
-                "temperature": request.temperature, "stop": stops}
+        options = {**self.fixed_options, "num_predict": request.max_tokens,
+                   "temperature": request.temperature, "stop": stops}
+        if request.seed is not None:
+            options["seed"] = request.seed
+        return options
 
     async def load(self, report: Callable[[str], None]) -> None:
         if not self.config.model:

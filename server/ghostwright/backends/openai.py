@@ -98,6 +98,8 @@ class OpenAIBackend(Backend):
             body["prompt"], body["suffix"] = request.prefix, request.suffix or ""
         if stops:
             body["stop"] = stops[:4]  # the API allows at most four
+        if request.seed is not None:
+            body["seed"] = request.seed
         return body
 
     def start(self, request: GenerationRequest) -> Generation:

@@ -264,6 +264,8 @@ class OpenVinoBackend(Backend):
             config.do_sample = True
             config.temperature = request.temperature
             config.top_p = 0.95
+            if request.seed is not None:
+                config.rng_seed = request.seed
         else:
             config.do_sample = False
         prompt = request.prompt
