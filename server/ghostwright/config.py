@@ -66,9 +66,11 @@ class OllamaConfig:
     host: str = _setting("", "empty means `$OLLAMA_HOST`, else `http://127.0.0.1:11434`", shape="URL")
     num_ctx: int = _range(
         1536, 256, 32768, "the context window, fixed for every request (a change reloads the model)")
-    num_batch: int = _range(0, 0, 4096, "0 leaves Ollama's default; fixed for every request (a change reloads the model)")
+    num_batch: int = _range(
+        0, 0, 4096, "0 leaves Ollama's default; fixed for every request (a change reloads the model)")
     num_gpu: int = _range(
-        -1, -1, 999, "layers on the GPU, -1 leaves the split to Ollama; fixed for every request (a change reloads the model)")
+        -1, -1, 999,
+        "layers on the GPU, -1 leaves the split to Ollama; fixed for every request (a change reloads the model)")
     top_p: float = _range(0.9, 0.0, 1.0, "nucleus sampling when temperature > 0")
     keep_alive: str = _setting("30m", "how long Ollama keeps the model loaded", shape="duration")
     fim: str = _choice(
@@ -151,12 +153,13 @@ class ContextConfig:
 
 @dataclass
 class LicenceConfig:
-    """What to do with a model by the class of its licence: allow, warn (load, say so) or deny ([trust.md](trust.md))."""
+    """What to do with a model by its licence's class: allow, warn (load, say so) or deny ([trust.md](trust.md))."""
 
     permissive: str = _choice(
         "allow", ("allow", "warn", "deny"), "licences that put no limit on use: MIT, Apache-2.0, BSD…")
     restricted: str = _choice(
-        "warn", ("allow", "warn", "deny"), "licences that restrict use, users or fields, or bind to a jurisdiction: DeepSeek, Llama, Gemma, "
+        "warn", ("allow", "warn", "deny"),
+        "licences that restrict use, users or fields, or bind to a jurisdiction: DeepSeek, Llama, Gemma, "
         "OpenRAIL, non-commercial…")
     unknown: str = _choice("warn", ("allow", "warn", "deny"), "no licence named, or one not recognised")
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ghostwright import paths, regular_files
+from ghostwright import json_files, paths, regular_files
 
 MODEL_INFO_FILE = "ghostwright-model.json"
 
@@ -205,11 +204,7 @@ def record_in_manifest(model: Path) -> None:
     for f in model_files(model):
         st = f.stat()
         manifest[str(f)] = {"sha256": sha256_file(f), "size": st.st_size, "mtime": st.st_mtime}
-    path = _manifest_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    json_files.write(_manifest_path(), manifest)
 
 
 def check_files(model: Path) -> list[str]:
@@ -238,7 +233,7 @@ def check_files(model: Path) -> list[str]:
         manifest[str(f)] = {"sha256": digest, "size": st.st_size, "mtime": st.st_mtime}
         dirty = True
     if dirty:
-        _write_manifest(manifest)
+        json_files.write(_manifest_path(), manifest)
     return changed
 
 
@@ -256,14 +251,6 @@ def current_hashes(model: Path) -> dict[str, str]:
         entry = manifest.get(str(f))
         found[f.name] = entry["sha256"] if _unmoved(entry, f.stat()) and entry else sha256_file(f)
     return found
-
-
-def _write_manifest(manifest: dict) -> None:
-    path = _manifest_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def verify(log: Callable[[str], None] = print) -> bool:
@@ -286,7 +273,3 @@ def verify(log: Callable[[str], None] = print) -> bool:
         else:
             log(f"ok       {f}")
     return ok
-
-
-def remove(name: str) -> None:
-    shutil.rmtree(model_dir(name), ignore_errors=True)
