@@ -111,7 +111,7 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
         "source": spec.source,
         "upstream_sha256": spec.sha256,
     }
-    (folder / MODEL_INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    json_files.write(folder / MODEL_INFO_FILE, info)
     record_in_manifest(folder)
     log(f"installed {name} in {folder}")
     return folder
