@@ -29,6 +29,11 @@ $(MODEL): $(DEPS)
 	$(BIN)/ghostwright models pull qwen2.5-coder-0.5b
 	@touch $@
 
+# docs/configuration.md is rendered from the schema in server/ghostwright/config.py.
+.PHONY: docs
+docs:
+	PYTHONPATH=server $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m ghostwright.config_docs > docs/configuration.md
+
 run: install
 	$(BIN)/ghostwright complete docs/examples/shapes.py:13:9
 

@@ -109,3 +109,40 @@ def test_every_ordered_pair_is_checked(tmp_path):
         c, _, problems = config.load(settings, tmp_path / "none.toml")
         assert any(config.camel(low) in p and config.camel(high) in p for p in problems), (table, problems)
         assert getattr(getattr(c, table), low) == getattr(getattr(config.Config(), table), low)
+
+
+def test_the_configuration_page_is_the_schema_rendered():
+    """docs/configuration.md shows every setting with its real default, range and description."""
+    from conftest import ROOT
+
+    from ghostwright import config_docs
+
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    assert page == config_docs.render(), (
+        "docs/configuration.md differs from the schema in server/ghostwright/config.py; "
+        f"regenerate it with `{config_docs.COMMAND}` "
+        "(PYTHONPATH=server python -m ghostwright.config_docs > docs/configuration.md)")
+
+
+def test_the_page_shows_each_setting_s_real_default_and_allowed_values():
+    from ghostwright import config_docs
+
+    page = config_docs.render()
+    row = next(line for line in page.splitlines() if line.startswith("| `completion.maxTokens`"))
+    assert "| integer | `64` | 1–1024 |" in row
+    row = next(line for line in page.splitlines() if line.startswith("| `openvino.device`"))
+    assert "`\"AUTO\"`" in row and "`AUTO`, `NPU`, `CPU`, `GPU`" in row
+    row = next(line for line in page.splitlines() if line.startswith("| `router.escalateEmpty`"))
+    assert "| boolean | `true` |" in row
+
+
+def test_every_setting_carries_a_description():
+    from dataclasses import fields, is_dataclass
+
+    def leaves(obj):
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            yield from leaves(value) if is_dataclass(value) else [f]
+
+    undocumented = [f.name for f in leaves(config.Config()) if not f.metadata.get("doc")]
+    assert undocumented == []

@@ -72,7 +72,7 @@ def test_host_comes_from_config_then_OLLAMA_HOST_then_the_default(monkeypatch):
 async def test_a_model_with_insert_gets_fill_in_the_middle_through_suffix(fresh):
     backend, told = await loaded(fresh)
     assert backend.mode == "suffix" and "insert" in backend.capabilities
-    assert backend.license.startswith("Apache License")
+    assert backend.licence_text.startswith("Apache License")
     text = await drain(backend.start(request()))
     assert text.startswith("a + b")  # the real model filled the hole
     sent = fresh.log()[-1]

@@ -7,8 +7,9 @@ from itertools import accumulate
 
 from ghostwright.guards import utf8_size
 
-# Code points per chunk: an edit copies one chunk or two; the per-edit bookkeeping over all
-# chunks (a C-speed prefix sum) stays a few microseconds even for a 50 MB document.
+# Code points per chunk: an edit copies one chunk or two, and the per-edit bookkeeping over all
+# chunks is a C-speed prefix sum, so an edit costs the edit even in a huge document
+# (docs/robustness.md has the figure).
 CHUNK = 1 << 16
 
 

@@ -12,119 +12,168 @@ from typing import Any
 from ghostwright import paths
 
 
-def _choice(default: str, *choices: str) -> Any:
-    return field(default=default, metadata={"choices": choices})
+def _setting(default: Any, doc: str, **meta: Any) -> Any:
+    """A field whose description (and allowed values) are data: docs/configuration.md is made from them."""
+    return field(default=default, metadata={"doc": doc, **meta})
 
 
-def _range(default: float, lo: float, hi: float) -> Any:
-    return field(default=default, metadata={"min": lo, "max": hi})
+def _choice(default: str, choices: tuple[str, ...], doc: str) -> Any:
+    return _setting(default, doc, choices=choices)
+
+
+def _range(default: float, lo: float, hi: float, doc: str) -> Any:
+    return _setting(default, doc, min=lo, max=hi)
 
 
 @dataclass
 class OpenVinoConfig:
-    # "" means the embedded model; otherwise a .gguf file or an OpenVINO IR folder.
-    model: str = ""
-    # AUTO means the NPU when present, else the CPU. The GPU is Ollama's: only when named.
-    device: str = _choice("AUTO", "AUTO", "NPU", "CPU", "GPU")
-    # NPU only: prompts are compiled to a fixed shape, and a longer prompt raises, so it is cut to fit.
-    max_prompt_len: int = _range(1024, 64, 8192)
-    min_response_len: int = _range(128, 1, 1024)
-    # NPU only: BEST_PERF or FAST_COMPILE (the latter trades token speed for a shorter first load).
-    generate_hint: str = _choice("BEST_PERF", "BEST_PERF", "FAST_COMPILE")
-    # CPU: compiled kernels kept per input shape; bounds memory (32 and 128 ran at the same speed;
-    # 32 held 20-37 MB less: docs/robustness.md).
-    kernel_cache_entries: int = _range(32, 0, 100000)
-    # A model is first loaded in a child process (once per model hash) and the load in the server
-    # then waits this long too: a load that hangs is a refusal, not a server that never answers.
-    load_timeout_s: float = _range(600.0, 1.0, 7200.0)
+    """In process, NPU first."""
+
+    model: str = _setting(
+        "", "a `.gguf` file or an OpenVINO IR folder; empty means the embedded model", shape="path")
+    device: str = _choice(
+        "AUTO", ("AUTO", "NPU", "CPU", "GPU"),
+        "`AUTO` is the NPU when OpenVINO sees one, else the CPU; the GPU only when named (it belongs to Ollama)")
+    max_prompt_len: int = _range(
+        1024, 64, 8192,
+        "NPU: the longest prompt in tokens (prompts are compiled to a fixed shape and a longer one raises, "
+        "so prompts are cut to fit)")
+    min_response_len: int = _range(128, 1, 1024, "NPU: tokens reserved for the answer")
+    generate_hint: str = _choice(
+        "BEST_PERF", ("BEST_PERF", "FAST_COMPILE"),
+        "NPU compile hint: `FAST_COMPILE` trades token speed for a shorter first load")
+    kernel_cache_entries: int = _range(
+        32, 0, 100000,
+        "CPU: compiled kernels kept per input shape (`CPU_RUNTIME_CACHE_CAPACITY`); bounds the server's memory. "
+        "oneDNN's primitive cache is bounded apart, by the environment variable "
+        "`ONEDNN_PRIMITIVE_CACHE_CAPACITY` (default 32, read once when OpenVINO starts) "
+        "([robustness.md](robustness.md))")
+    load_timeout_s: float = _range(
+        600.0, 1.0, 7200.0,
+        "the longest a model load may take: the trial load in a child process (once per model hash, "
+        "[trust.md](trust.md#the-load-check-what-a-ggufs-numbers-claim-then-a-trial-load-in-a-child-process)) "
+        "and the server's own load; past it the load is refused with this key named, so a load that hangs "
+        "is a refusal, not a server that never answers")
 
 
 @dataclass
 class OllamaConfig:
-    # "" means not configured. A model tag as `ollama list` shows it, e.g. "qwen2.5-coder:7b-base-q4_K_M".
-    model: str = ""
-    # "" means $OLLAMA_HOST, else http://127.0.0.1:11434.
-    host: str = ""
-    # Fixed for every request: a change of num_ctx, num_batch or num_gpu makes Ollama reload the model.
-    num_ctx: int = _range(1536, 256, 32768)
-    num_batch: int = _range(0, 0, 4096)  # 0 leaves Ollama's default
-    num_gpu: int = _range(-1, -1, 999)  # -1 leaves the layer split to Ollama
-    top_p: float = _range(0.9, 0.0, 1.0)
-    keep_alive: str = "30m"
-    # auto: `suffix` when /api/show lists the insert capability, else `raw` with our own FIM template.
-    fim: str = _choice("auto", "auto", "suffix", "raw")
-    vram_budget_gb: float = _range(7.4, 0.5, 1024.0)
-    connect_timeout_s: float = _range(2.0, 0.1, 60.0)
-    # How long a request may wait for its first token (a cold load of a 7B model takes seconds).
-    first_token_timeout_s: float = _range(30.0, 1.0, 600.0)
+    """The only way to the GPU ([backends.md](backends.md))."""
+
+    model: str = _setting(
+        "", "an Ollama model tag as `ollama list` shows it, e.g. `qwen2.5-coder:7b-base-q4_K_M`; "
+        "empty means not configured; set it to turn the router on", shape="model name")
+    host: str = _setting("", "empty means `$OLLAMA_HOST`, else `http://127.0.0.1:11434`", shape="URL")
+    num_ctx: int = _range(
+        1536, 256, 32768, "the context window, fixed for every request (a change reloads the model)")
+    num_batch: int = _range(
+        0, 0, 4096, "0 leaves Ollama's default; fixed for every request (a change reloads the model)")
+    num_gpu: int = _range(
+        -1, -1, 999,
+        "layers on the GPU, -1 leaves the split to Ollama; fixed for every request (a change reloads the model)")
+    top_p: float = _range(0.9, 0.0, 1.0, "nucleus sampling when temperature > 0")
+    keep_alive: str = _setting("30m", "how long Ollama keeps the model loaded", shape="duration")
+    fim: str = _choice(
+        "auto", ("auto", "suffix", "raw"),
+        "fill-in-the-middle through Ollama's `suffix` or a raw prompt with our template; "
+        "`auto` is `suffix` when `/api/show` lists the `insert` capability, else `raw`")
+    vram_budget_gb: float = _range(
+        7.4, 0.5, 1024.0, "warn when the loaded model is bigger, or spilled to the CPU")
+    connect_timeout_s: float = _range(2.0, 0.1, 60.0, "how long connecting to Ollama may take")
+    first_token_timeout_s: float = _range(
+        30.0, 1.0, 600.0, "how long a request may wait for its first token (a cold load of a 7B model takes seconds)")
 
 
 @dataclass
 class OpenAIConfig:
-    # "" means not configured; e.g. http://127.0.0.1:8000/v3 (OpenVINO Model Server), http://host:8000/v1 (vLLM).
-    base_url: str = ""
-    model: str = ""
-    # The NAME of an environment variable holding the API key: the key itself is never in a config file.
-    api_key_env: str = ""
-    top_p: float = _range(0.95, 0.0, 1.0)
-    connect_timeout_s: float = _range(2.0, 0.1, 60.0)
-    first_token_timeout_s: float = _range(30.0, 1.0, 600.0)
+    """A shared `/v1/completions` server."""
+
+    base_url: str = _setting(
+        "", "empty means not configured; e.g. `http://127.0.0.1:8000/v3` (OpenVINO Model Server), "
+        "`http://host:8000/v1` (vLLM, llama.cpp)", shape="URL")
+    model: str = _setting("", "the model name the server knows", shape="model name")
+    api_key_env: str = _setting(
+        "", "the NAME of the environment variable that holds the API key: the key itself is never in a config file",
+        shape="variable name")
+    top_p: float = _range(0.95, 0.0, 1.0, "nucleus sampling when temperature > 0")
+    connect_timeout_s: float = _range(2.0, 0.1, 60.0, "how long connecting to the server may take")
+    first_token_timeout_s: float = _range(30.0, 1.0, 600.0, "how long a request may wait for its first token")
 
 
 @dataclass
 class RouterConfig:
-    # auto: npu-first when an escalation backend (ollama, or openai) is configured, else npu-only.
-    policy: str = _choice("auto", "auto", "npu-first", "npu-only", "gpu-only")
-    escalate_multiline: bool = True
-    escalate_invoked: bool = True
-    escalate_empty: bool = True
-    # Mean log-probability per token below which an NPU answer counts as weak (-20 turns this off).
-    min_mean_logprob: float = _range(-1.5, -20.0, 0.0)
-    # A failed backend is probed again after this, doubling up to retry_max_s.
-    retry_min_s: float = _range(2.0, 0.1, 600.0)
-    retry_max_s: float = _range(60.0, 0.1, 3600.0)
+    """Which backend answers."""
+
+    policy: str = _choice(
+        "auto", ("auto", "npu-first", "npu-only", "gpu-only"),
+        "`auto` is `npu-first` when an escalation backend (`ollama`, or `openai`) is configured, else `npu-only`")
+    escalate_multiline: bool = _setting(True, "blocks go to the GPU")
+    escalate_invoked: bool = _setting(True, "explicit requests go to the GPU")
+    escalate_empty: bool = _setting(True, "an empty NPU answer is asked again on the GPU")
+    min_mean_logprob: float = _range(
+        -1.5, -20.0, 0.0, "below this mean log-probability per token an NPU answer is weak (-20 turns this off)")
+    retry_min_s: float = _range(
+        2.0, 0.1, 600.0, "a failed backend is probed again after this, doubling up to `router.retryMaxS`")
+    retry_max_s: float = _range(60.0, 0.1, 3600.0, "the longest wait between probes of a failed backend")
 
 
 @dataclass
 class CompletionConfig:
-    max_tokens: int = _range(64, 1, 1024)
-    temperature: float = _range(0.0, 0.0, 2.0)  # 0 is greedy
-    debounce_ms: int = _range(200, 0, 2000)  # 0 turns debounce off
-    # A bigger document gets no completion (and one message): its prompt would be cut anyway.
-    max_document_bytes: int = _range(2 * 1024 * 1024, 1024, 1 << 30)
-    # A longer cursor line gets no completion (and one message): generated or minified code,
-    # where a completion helps nobody and the line would only be cut to the windows anyway.
-    max_line_bytes: int = _range(20_000, 256, 1 << 30)
-    # The prompt template; "" detects it from the model's metadata and name.
-    template: str = _choice("", "", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder",
-                            "codellama", "codestral", "codegemma", "plain")
-    # The adaptive debounce moves within this range: shorter after delimiters, longer mid-word.
-    debounce_min_ms: int = _range(150, 0, 2000)
-    debounce_max_ms: int = _range(300, 0, 2000)
-    cache_entries: int = _range(256, 0, 100000)  # finished completions kept by exact prompt; 0 = none
+    """What is asked of the model, and when."""
+
+    max_tokens: int = _range(64, 1, 1024, "new tokens at most")
+    temperature: float = _range(0.0, 0.0, 2.0, "0 is greedy decoding")
+    debounce_ms: int = _range(200, 0, 2000, "0 turns debounce off; Invoked requests never wait")
+    max_document_bytes: int = _range(
+        2 * 1024 * 1024, 1024, 1 << 30,
+        "a bigger document gets no completion, and one message (its prompt would be cut anyway); "
+        "it is kept as text only (never parsed or tokenized)")
+    max_line_bytes: int = _range(
+        20_000, 256, 1 << 30,
+        "a longer cursor line (minified or generated code, where a completion helps nobody) gets no completion, "
+        "one message per document, and a reason under `refused` in `ghostwright/status`")
+    template: str = _choice(
+        "", ("", "qwen2.5-coder", "deepseek-coder", "deepseek-coder-v2", "starcoder", "codellama", "codestral",
+             "codegemma", "plain"),
+        "the prompt template; empty detects it from the model's metadata and name")
+    debounce_min_ms: int = _range(
+        150, 0, 2000, "the adaptive debounce moves between this and `completion.debounceMaxMs`: "
+        "shorter after delimiters, longer mid-word")
+    debounce_max_ms: int = _range(300, 0, 2000, "the longest adaptive debounce")
+    cache_entries: int = _range(256, 0, 100000, "finished completions kept by exact prompt; 0 keeps none")
 
 
 @dataclass
 class ContextConfig:
-    max_prefix_tokens: int = _range(512, 16, 8192)
-    max_suffix_tokens: int = _range(128, 0, 4096)
+    """How much of the document the prompt sees."""
+
+    max_prefix_tokens: int = _range(512, 16, 8192, "the window left of the cursor, in model tokens")
+    max_suffix_tokens: int = _range(128, 0, 4096, "the window right of the cursor, in model tokens")
 
 
 @dataclass
 class LicenceConfig:
-    """What to do with a model by the class of its licence: allow, warn (load, say so) or deny."""
+    """What to do with a model by its licence's class: allow, warn (load, say so) or deny ([trust.md](trust.md))."""
 
-    permissive: str = _choice("allow", "allow", "warn", "deny")
-    restricted: str = _choice("warn", "allow", "warn", "deny")  # use-restricted: DeepSeek, Llama, Gemma, OpenRAIL…
-    unknown: str = _choice("warn", "allow", "warn", "deny")
+    permissive: str = _choice(
+        "allow", ("allow", "warn", "deny"), "licences that put no limit on use: MIT, Apache-2.0, BSD…")
+    restricted: str = _choice(
+        "warn", ("allow", "warn", "deny"),
+        "licences that restrict use, users or fields, or bind to a jurisdiction: DeepSeek, Llama, Gemma, "
+        "OpenRAIL, non-commercial…")
+    unknown: str = _choice("warn", ("allow", "warn", "deny"), "no licence named, or one not recognised")
 
 
 @dataclass
 class Config:
-    # The everyday backend; the router escalates from it to Ollama (or an OpenAI-style server).
-    backend: str = _choice("openvino", "openvino", "ollama", "openai")
-    # Backend addresses must be loopback unless this is true (network.check_address).
-    allow_remote: bool = False
+    """General."""
+
+    backend: str = _choice(
+        "openvino", ("openvino", "ollama", "openai"),
+        "the everyday backend; the router escalates from it to Ollama (or an OpenAI-style server)")
+    allow_remote: bool = _setting(
+        False, "backend addresses must be loopback unless this is true: a loopback IP literal or exactly "
+        "`localhost` (connected at 127.0.0.1); no name is resolved ([trust.md](trust.md))")
     openvino: OpenVinoConfig = field(default_factory=OpenVinoConfig)
     ollama: OllamaConfig = field(default_factory=OllamaConfig)
     openai: OpenAIConfig = field(default_factory=OpenAIConfig)

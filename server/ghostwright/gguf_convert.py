@@ -5,10 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-# Tensor types OpenVINO GenAI's GGUF reader accepts as they are.
-_LOADABLE = {"F32", "F16", "Q8_0", "Q4_0", "Q4_1", "Q4_K", "Q6_K"}
-
-
 def requantize_q8_0(
     src: Path,
     dst: Path,
@@ -55,11 +51,3 @@ def requantize_q8_0(
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
     writer.close()
-
-
-def unloadable_tensor_types(path: Path) -> set[str]:
-    """Tensor types in `path` that OpenVINO GenAI's GGUF reader cannot load."""
-    import gguf
-
-    reader = gguf.GGUFReader(str(path))
-    return {t.tensor_type.name for t in reader.tensors} - _LOADABLE

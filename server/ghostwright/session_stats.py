@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from ghostwright import paths
+from ghostwright import json_files, paths
 
 _EVERY_S = 10.0
 _last_write = 0.0
@@ -25,11 +25,7 @@ def save(backends: list[dict], force: bool = False) -> None:
     _last_write = now
     data = {"savedAt": time.strftime("%Y-%m-%d %H:%M:%S"), "backends": backends}
     try:
-        path = stats_file()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        tmp.replace(path)
+        json_files.write(stats_file(), data)
     except OSError:
         pass  # statistics are a convenience: a read-only cache must not disturb completions
 

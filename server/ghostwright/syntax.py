@@ -5,7 +5,6 @@ from __future__ import annotations
 import bisect
 import importlib
 import logging
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
@@ -124,16 +123,6 @@ class OffsetIndex:
         return b + (offset - c if self._ascii[i] else len(_encode(self._text[c:offset])))
 
 
-@dataclass
-class Span:
-    """A syntax node seen in code points: what the context and clean-up need of it."""
-
-    type: str
-    start: int
-    end: int
-    has_error: bool = False
-
-
 class SyntaxTree:
     """A document's tree, kept current under edits: edit() is cheap, the reparse happens on demand."""
 
@@ -222,9 +211,6 @@ class SyntaxTree:
         if self._text.isascii():
             return offset
         return self._offsets().to_byte(offset)
-
-    def span(self, node: Any) -> Span:
-        return Span(node.type, self.to_offset(node.start_byte), self.to_offset(node.end_byte), node.has_error)
 
     def ancestors(self, offset: int) -> list[Any]:
         """Nodes containing `offset`, innermost first (the root last)."""

@@ -83,7 +83,7 @@ class OllamaBackend(Backend):
         self.device = "GPU (Ollama)"
         self.mode = "raw"
         self.capabilities: list[str] = []
-        self.license = ""
+        self.licence_text = ""
         self.vram: VramVerdict | None = None
         # No name resolution and no redirects: a redirect could lead anywhere, by any name.
         target, headers = network.connect_target(self.host, allow_remote)
@@ -114,10 +114,10 @@ class OllamaBackend(Backend):
         except _ERRORS as exc:
             raise BackendError(describe_error(exc, self.host, self.config.model)) from exc
         self.capabilities = list(show.capabilities or [])
-        self.license = (show.license or "").strip()
+        self.licence_text = (show.license or "").strip()
         # Before the model is loaded into VRAM: a denied licence stops here.
         self.vet_licence(f"{self.config.model} (Ollama)",
-                         provenance.from_text(self.license, f"Ollama /api/show of {self.config.model}"))
+                         provenance.from_text(self.licence_text, f"Ollama /api/show of {self.config.model}"))
         family = show.details.family if show.details and show.details.family else ""
         self.template = detect_template(self.config.model, family, show.template or "")
         insert = "insert" in self.capabilities

@@ -112,8 +112,8 @@ def gguf_names(path: Path) -> list[str]:
 def pipeline_properties(config: OpenVinoConfig, device: str) -> dict[str, Any]:
     """What the device needs at compile time: a bounded kernel cache on the CPU, NPU settings."""
     if device == "CPU":
-        # Every prompt length compiles kernels for a new shape; unbounded, the cache grew the server
-        # by ~0.8 GB over 2,000 requests (docs/robustness.md).
+        # Every prompt length compiles kernels for a new shape; unbounded, the cache grows the server
+        # for as long as it runs (docs/robustness.md has the soak's figures).
         return {"CPU_RUNTIME_CACHE_CAPACITY": config.kernel_cache_entries}
     if device != "NPU":
         return {}
