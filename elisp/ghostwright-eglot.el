@@ -99,23 +99,8 @@
                       (ghostwright--position (point) (ghostwright--server-encoding transport)))
           :deferred (null flush))))
 
-(cl-defmethod ghostwright--transport-request ((transport (head eglot)) method params
-                                              on-result on-error deferred)
-  "Send METHOD with PARAMS over eglot's TRANSPORT.
-ON-RESULT, ON-ERROR, DEFERRED: see `ghostwright--transport-request'."
-  (ghostwright--jsonrpc-request (cdr transport) method params on-result on-error deferred))
-
-(cl-defmethod ghostwright--transport-notify ((transport (head eglot)) method params)
-  "Send the notification METHOD with PARAMS over eglot's TRANSPORT."
-  (ghostwright--jsonrpc-notify (cdr transport) method params))
-
-(cl-defmethod ghostwright--transport-cancel ((transport (head eglot)) handle)
-  "Cancel the request HANDLE, an id, over eglot's TRANSPORT."
-  (ghostwright--transport-notify transport "$/cancelRequest" (list :id handle)))
-
-(cl-defmethod ghostwright--transport-status ((transport (head eglot)) on-result)
-  "Ask eglot's TRANSPORT for the status; ON-RESULT gets it."
-  (ghostwright--jsonrpc-status (cdr transport) on-result))
+;; Requests, notifications, cancellation and status: the default methods
+;; of ghostwright-jsonrpc.el, for an eglot server is a jsonrpc.el connection.
 
 (cl-defmethod ghostwright--transport-shutdown ((transport (head eglot)))
   "Stop eglot's ghostwright server of TRANSPORT."

@@ -16,8 +16,10 @@
 ;; stderr in *ghostwright stderr*), with its own document sync
 ;; (didOpen, incremental didChange, didClose).  It serves buffers
 ;; with no LSP client, and buffers whose eglot server is another one.
-;; The requests, cancellation and status over a jsonrpc.el connection
-;; are also those of ghostwright-eglot.el: an eglot server is one.
+;; Its requests, notifications, cancellation and status are the
+;; default methods of the transport interface, for any jsonrpc.el
+;; connection: ghostwright-eglot.el uses them too, as an eglot server
+;; is one.
 
 ;;; Code:
 
@@ -34,14 +36,18 @@
 (defvar-local ghostwright--before-change nil "Region and LSP range of the coming change.")
 (defvar ghostwright--encoding "utf-16" "Position encoding agreed with the own connection.")
 
-;;; Any jsonrpc.el connection (the own one, and eglot's)
+;;; Any jsonrpc.el connection: the own one, and eglot's
 
-(defun ghostwright--jsonrpc-request (conn method params on-result on-error deferred)
-  "Send the request METHOD with PARAMS over the jsonrpc.el connection CONN.
+;; The default methods of the transport interface: a transport's
+;; OBJECT is a jsonrpc.el connection unless its kind has methods of
+;; its own (lsp-mode's workspace has).
+
+(cl-defmethod ghostwright--transport-request (transport method params on-result on-error deferred)
+  "Send METHOD with PARAMS over TRANSPORT's jsonrpc.el connection.
 ON-RESULT, ON-ERROR and DEFERRED are as for
 `ghostwright--transport-request'.  Return the request id, or nil."
   (let* ((method (intern (concat ":" method)))
-         (args (list conn method params
+         (args (list (cdr transport) method params
                      :success-fn on-result
                      :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
                                                                   (format "%S" err))))
@@ -56,18 +62,25 @@ ON-RESULT, ON-ERROR and DEFERRED are as for
       (let ((id (apply #'jsonrpc-async-request args)))
         (and (integerp id) id)))))
 
-(defun ghostwright--jsonrpc-notify (conn method params)
-  "Send the notification METHOD (a string) with PARAMS over CONN, if running."
-  (when (jsonrpc-running-p conn)
-    (jsonrpc-notify conn (intern (concat ":" method)) params)))
+(cl-defmethod ghostwright--transport-notify (transport method params)
+  "Send the notification METHOD with PARAMS over TRANSPORT's connection.
+Nothing is sent once the connection is down."
+  (let ((conn (cdr transport)))
+    (when (jsonrpc-running-p conn)
+      (jsonrpc-notify conn (intern (concat ":" method)) params))))
 
-(defun ghostwright--jsonrpc-status (conn on-result)
-  "Ask the server of CONN for `ghostwright/status'; call ON-RESULT with it."
-  (when (jsonrpc-running-p conn)
-    (jsonrpc-async-request conn :ghostwright/status nil :success-fn on-result
-                           :error-fn #'ignore :timeout-fn #'ignore)))
+(cl-defmethod ghostwright--transport-cancel (transport handle)
+  "Cancel the request HANDLE, an id, on TRANSPORT's jsonrpc.el connection."
+  (ghostwright--transport-notify transport "$/cancelRequest" (list :id handle)))
 
-;;; The transport
+(cl-defmethod ghostwright--transport-status (transport on-result)
+  "Ask TRANSPORT's server for the status over jsonrpc.el; ON-RESULT gets it."
+  (let ((conn (cdr transport)))
+    (when (jsonrpc-running-p conn)
+      (jsonrpc-async-request conn :ghostwright/status nil :success-fn on-result
+                             :error-fn #'ignore :timeout-fn #'ignore))))
+
+;;; The own connection as a transport
 
 (cl-defmethod ghostwright--client-connection ((_kind (eql standalone)))
   "The own connection, when it has the buffer's document open."
@@ -78,24 +91,6 @@ ON-RESULT, ON-ERROR and DEFERRED are as for
   (list :uri (ghostwright--uri)
         :version ghostwright--version
         :position (ghostwright--position (point) ghostwright--encoding)))
-
-(cl-defmethod ghostwright--transport-request ((transport (head standalone)) method params
-                                              on-result on-error deferred)
-  "Send METHOD with PARAMS over the own connection TRANSPORT.
-ON-RESULT, ON-ERROR, DEFERRED: see `ghostwright--transport-request'."
-  (ghostwright--jsonrpc-request (cdr transport) method params on-result on-error deferred))
-
-(cl-defmethod ghostwright--transport-notify ((transport (head standalone)) method params)
-  "Send the notification METHOD with PARAMS over the own connection TRANSPORT."
-  (ghostwright--jsonrpc-notify (cdr transport) method params))
-
-(cl-defmethod ghostwright--transport-cancel ((transport (head standalone)) handle)
-  "Cancel the request HANDLE, an id, on the own connection TRANSPORT."
-  (ghostwright--transport-notify transport "$/cancelRequest" (list :id handle)))
-
-(cl-defmethod ghostwright--transport-status ((transport (head standalone)) on-result)
-  "Ask the own connection TRANSPORT for the status; ON-RESULT gets it."
-  (ghostwright--jsonrpc-status (cdr transport) on-result))
 
 ;;; The server process
 

@@ -48,6 +48,7 @@ ERT_TESTS = [
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
     "ghostwright-lsp-mode-without-its-internals",
     "ghostwright-lsp-mode-positions-after-emoji-and-cjk",
+    "ghostwright-standalone-transport-beside-lsp-mode",
     "ghostwright-next-asks-for-a-second-candidate",
 ]
 
