@@ -259,7 +259,9 @@ back to ghostwright's own way.")
 ;; the own jsonrpc.el connection (ghostwright-jsonrpc.el); (eglot
 ;; . SERVER) (ghostwright-eglot.el); (lsp . WORKSPACE)
 ;; (ghostwright-lsp.el).  Each file answers these generic functions
-;; for its KIND; this file never names a transport's internals.
+;; for its KIND; the methods for any jsonrpc.el connection are the
+;; defaults (ghostwright-jsonrpc.el), which eglot's server is too.
+;; This file reads no internal of eglot, lsp-mode or jsonrpc.
 
 (cl-defgeneric ghostwright--client-connection (kind)
   "The OBJECT of a transport of KIND serving the current buffer, or nil.
