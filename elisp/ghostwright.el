@@ -16,13 +16,21 @@
 
 ;; Shows the completions of the ghostwright language server as ghost
 ;; text after point, growing while the model writes.  One UI over
-;; three transports:
+;; three transports, each in its own file:
 ;;
-;; - eglot, when ghostwright is the buffer's eglot server;
-;; - lsp-mode, where ghostwright runs as an add-on client beside the
-;;   main language server (see `ghostwright-lsp-register');
-;; - its own jsonrpc.el connection with its own document sync, for
-;;   buffers whose eglot server is another one, or with no LSP client.
+;; - ghostwright-eglot.el: eglot, when ghostwright is the buffer's
+;;   eglot server;
+;; - ghostwright-lsp.el: lsp-mode, where ghostwright runs as an add-on
+;;   client beside the main language server (see
+;;   `ghostwright-lsp-register');
+;; - ghostwright-jsonrpc.el: its own jsonrpc.el connection with its own
+;;   document sync, for buffers whose eglot server is another one, or
+;;   with no LSP client.
+;;
+;; This file holds the ghost text, its keys and commands, the modes,
+;; the requests and their partials, and the one choice of transport
+;; (`ghostwright--choose-transport').  A transport answers the generic
+;; functions of "Transports" below; loading this file loads all three.
 ;;
 ;; Turn it on with `ghostwright-mode' or `global-ghostwright-mode'.
 ;; While ghost text shows, `ghostwright-active-map' is active: TAB
@@ -34,26 +42,14 @@
 ;;; Code:
 
 (require 'cl-lib)
-(require 'jsonrpc)
 (require 'seq)
 (require 'subr-x)
 (require 'url-util)
 
-(defvar eglot-server-programs)
-(defvar lsp-inline-completion-enable)
 (defvar evil-state)
-(declare-function eglot-current-server "ext:eglot")
-(declare-function eglot-shutdown "ext:eglot")
-(declare-function lsp-workspaces "ext:lsp-mode")
-(declare-function lsp-find-workspace "ext:lsp-mode")
-(declare-function lsp-request-async "ext:lsp-mode")
-(declare-function lsp-cancel-request-by-token "ext:lsp-mode")
-(declare-function lsp-workspace-shutdown "ext:lsp-mode")
-(declare-function lsp-register-client "ext:lsp-mode")
-(declare-function lsp-stdio-connection "ext:lsp-mode")
-(declare-function make-lsp-client "ext:lsp-mode")
-;; Bound around lsp-mode requests to send them to ghostwright's workspace only.
-(defvar lsp--buffer-workspaces)
+(declare-function ghostwright--standalone-open "ghostwright-jsonrpc" (&optional retry))
+(declare-function ghostwright--standalone-close "ghostwright-jsonrpc" ())
+(declare-function ghostwright--standalone-shutdown "ghostwright-jsonrpc" ())
 
 ;;; Customization
 
@@ -64,25 +60,29 @@
 
 (defcustom ghostwright-server-command '("ghostwright" "serve")
   "Program and arguments that start the ghostwright language server."
-  :type '(repeat string))
+  :type '(repeat string)
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-initialization-options nil
   "Plist sent to the server as LSP `initializationOptions'.
 Keys are camelCase as on the wire, for example
 \(:completion (:debounceMs 150 :maxTokens 64))."
-  :type 'plist)
+  :type 'plist
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-idle-delay 0.05
   "Seconds of idle time after an edit before completion is requested.
 The server adds its own `completion.debounceMs' to automatic
 requests, and each new request cancels the previous one, so this
 can stay small."
-  :type 'number)
+  :type 'number
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-disable-predicates
   (list #'minibufferp #'ghostwright--read-only-p #'ghostwright--evil-normal-p)
   "Functions of no argument; when any returns non-nil, no automatic request."
-  :type '(repeat function))
+  :type '(repeat function)
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-transport 'auto
   "How to reach the server.
@@ -92,17 +92,20 @@ one (and waits for it while lsp-mode starts it), and otherwise
 ghostwright's own connection.  `eglot' and `lsp' use only that
 client and ask nothing until it is connected; `standalone' always
 uses the own connection."
-  :type '(choice (const auto) (const eglot) (const lsp) (const standalone)))
+  :type '(choice (const auto) (const eglot) (const lsp) (const standalone))
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-request-timeout 60
   "Seconds after which an unanswered completion request is dropped."
-  :type 'number)
+  :type 'number
+  :package-version '(ghostwright . "0.1.0"))
 
 (defcustom ghostwright-show-functions nil
   "Abnormal hook run with the ghost text each time it changes.
 Each function gets the text now shown (a string) and whether it
 is final (non-nil when the server has answered)."
-  :type 'hook)
+  :type 'hook
+  :package-version '(ghostwright . "0.1.0"))
 
 (defface ghostwright-ghost-face '((t :inherit shadow))
   "Face of the ghost text.")
@@ -150,11 +153,6 @@ Keys: :transport :handle :uri :version :line :character :time.")
 (defvar ghostwright--emulation-alist `((ghostwright--showing . ,ghostwright-active-map))
   "Makes `ghostwright-active-map' win over other minor modes while text shows.")
 
-(defvar ghostwright--connection nil "The own connection to the server, if started.")
-(defvar-local ghostwright--version 0 "Version of the document on the own connection.")
-(defvar-local ghostwright--opened nil "Non-nil when the own connection has the document open.")
-(defvar-local ghostwright--before-change nil "Region and LSP range of the coming change.")
-(defvar ghostwright--encoding "utf-16" "Position encoding agreed with the own connection.")
 (defvar ghostwright--idle-timer nil "Timer of the next automatic request.")
 (defvar ghostwright--uri-buffers (make-hash-table :test #'equal)
   "Buffer of each document URI with a request in flight.")
@@ -186,17 +184,8 @@ Keys: :transport :handle :uri :version :line :character :time.")
   "Return non-nil when a predicate of `ghostwright-disable-predicates' is true."
   (cl-some #'funcall ghostwright-disable-predicates))
 
-(defun ghostwright--language-id ()
-  "LSP language identifier of the buffer."
-  (let ((name (string-remove-suffix "-mode" (symbol-name major-mode))))
-    (setq name (string-remove-suffix "-ts" name))
-    (pcase name
-      ("emacs-lisp" "elisp") ("js" "javascript") ("c++" "cpp")
-      ("sh" "shellscript") ("typescript-tsx" "typescriptreact")
-      (_ name))))
-
 (defun ghostwright--uri (&optional truename)
-  "URI of the buffer's document for the own connection.
+  "URI of the buffer's document, as ghostwright names it itself.
 TRUENAME resolves symbolic links first, as eglot does."
   (if buffer-file-name
       (concat "file://"
@@ -205,6 +194,19 @@ TRUENAME resolves symbolic links first, as eglot does."
                                  (url--allowed-chars (cons ?/ url-unreserved-chars))))
     (concat "untitled:" (url-hexify-string (buffer-name)))))
 
+(defun ghostwright--position (pos &optional encoding)
+  "LSP position plist of POS in ENCODING, by default UTF-16 (LSP's)."
+  (save-excursion
+    (save-restriction
+      (widen)
+      (goto-char pos)
+      (let ((bol (line-beginning-position)))
+        (list :line (1- (line-number-at-pos pos t))
+              :character (pcase encoding
+                           ("utf-32" (- pos bol))
+                           ("utf-8" (string-bytes (buffer-substring-no-properties bol pos)))
+                           (_ (/ (- (length (encode-coding-region bol pos 'utf-16 t)) 2) 2))))))))
+
 ;;; Private symbols of eglot, lsp-mode and jsonrpc
 
 ;; These packages rename their internals without notice (eglot 1.20
@@ -212,7 +214,8 @@ TRUENAME resolves symbolic links first, as eglot does."
 ;; internal read goes through `ghostwright--private', and each has a
 ;; fallback of ghostwright's own: none is needed to show partials,
 ;; which are matched on what the client itself knows (see
-;; `ghostwright--matches-pending-p').
+;; `ghostwright--matches-pending-p').  Each transport's file records
+;; the internals it reads with `ghostwright--reads-private'.
 
 (defvar ghostwright--shunned-symbols nil
   "Private symbols treated as absent; tests set it to simulate a rename.")
@@ -229,22 +232,16 @@ Symbols in `ghostwright--shunned-symbols' count as undefined."
   (when-let ((sym (apply #'ghostwright--private symbols)))
     (and (boundp sym) (symbol-value sym))))
 
-(defconst ghostwright--private-uses
-  '((eglot-server-name eglot--server-info)
-    (eglot-flush eglot--signal-textDocument/didChange)
-    (eglot-uri eglot--TextDocumentIdentifier eglot-path-to-uri)
-    (eglot-position eglot--pos-to-lsp-position)
-    (eglot-version eglot--docver eglot--versioned-identifier)
-    (lsp-uri lsp--text-document-identifier)
-    (lsp-position lsp--cur-position)
-    (lsp-version lsp--cur-version)
-    (lsp-workspace-client lsp--workspace-client)
-    (lsp-client-server-id lsp--client-server-id)
-    (lsp-workspace-status lsp--workspace-status)
-    (lsp-scoped-request lsp--buffer-workspaces)
-    (jsonrpc-request-id jsonrpc--async-request-1))
+(defvar ghostwright--private-uses nil
   "What the client reads from internals, and the internal names it tries.
-Without any of them each use falls back to ghostwright's own way.")
+Each entry is (USE SYMBOL...).  Without any of them each use falls
+back to ghostwright's own way.")
+
+(defun ghostwright--reads-private (entries)
+  "Add ENTRIES, each (USE SYMBOL...), to `ghostwright--private-uses'."
+  (setq ghostwright--private-uses
+        (append (cl-remove-if (lambda (use) (assq (car use) entries)) ghostwright--private-uses)
+                entries)))
 
 (defun ghostwright-private-symbols-report ()
   "Say which internals of eglot, lsp-mode and jsonrpc are used and which fall back."
@@ -258,370 +255,107 @@ Without any of them each use falls back to ghostwright's own way.")
 
 ;;; Transports
 
-;; A transport is a list (KIND . OBJECT): (standalone . CONNECTION),
-;; (eglot . SERVER) or (lsp . WORKSPACE).  Each knows how to flush the
-;; document, describe positions, send and cancel a request.
+;; A transport is a cons (KIND . OBJECT): (standalone . CONNECTION),
+;; the own jsonrpc.el connection (ghostwright-jsonrpc.el); (eglot
+;; . SERVER) (ghostwright-eglot.el); (lsp . WORKSPACE)
+;; (ghostwright-lsp.el).  Each file answers these generic functions
+;; for its KIND; the methods for any jsonrpc.el connection are the
+;; defaults (ghostwright-jsonrpc.el), which eglot's server is too.
+;; This file reads no internal of eglot, lsp-mode or jsonrpc.
 
-(defvar ghostwright--ghostwright-servers (make-hash-table :test #'eq :weakness 'key)
-  "Whether each eglot server seen is ghostwright (t or `no').")
+(cl-defgeneric ghostwright--client-connection (kind)
+  "The OBJECT of a transport of KIND serving the current buffer, or nil.
+For an LSP client, its connection to ghostwright when ghostwright
+serves the buffer through it, or `wait' while the client is still
+starting ghostwright for the buffer; for `standalone', the own
+connection when the buffer's document is open on it.")
 
-(defun ghostwright--is-ghostwright-p (server)
-  "Non-nil when the eglot SERVER is ghostwright."
-  (let ((known (gethash server ghostwright--ghostwright-servers)))
-    (unless known
-      (setq known
-            (if-let ((info (ghostwright--private 'eglot--server-info)))
-                (if (equal (plist-get (funcall info server) :name) "ghostwright") t 'no)
-              ;; Without eglot's record of serverInfo: only ghostwright answers its status.
-              (condition-case nil
-                  (progn (jsonrpc-request server :ghostwright/status nil :timeout 5) t)
-                (error 'no))))
-      (puthash server known ghostwright--ghostwright-servers))
-    (eq known t)))
+(cl-defmethod ghostwright--client-connection (_kind)
+  "No transport of a kind whose file is not loaded serves the buffer."
+  nil)
 
-(defun ghostwright--eglot-server ()
-  "The buffer's eglot server when it is ghostwright, else nil."
-  (when (fboundp 'eglot-current-server)
-    (let ((server (eglot-current-server)))
-      (when (and server (ghostwright--is-ghostwright-p server))
-        server))))
+(cl-defgeneric ghostwright--transport-document (transport)
+  "Plist of :uri :version :position for point over TRANSPORT, after a flush.
+:version is nil when the transport's version cannot be read;
+:deferred non-nil asks `ghostwright--transport-request' to wait
+until the transport has sent its changes.")
 
-(defun ghostwright--lsp-server-id (workspace)
-  "The lsp-mode server id of WORKSPACE, or nil when it cannot be read."
-  (let ((client (ghostwright--private 'lsp--workspace-client))
-        (server-id (ghostwright--private 'lsp--client-server-id)))
-    (and client server-id (funcall server-id (funcall client workspace)))))
+(cl-defgeneric ghostwright--transport-request (transport method params on-result on-error deferred)
+  "Send the request METHOD (a string) with PARAMS over TRANSPORT.
+ON-RESULT gets the result, ON-ERROR a message.  DEFERRED waits until
+the transport is ready (eglot: its changes are sent).  Return a
+handle for `ghostwright--transport-cancel', or nil.")
 
-(defun ghostwright--lsp-workspace ()
-  "The buffer's lsp-mode workspace of ghostwright, else nil."
-  (when (and (bound-and-true-p lsp-mode) (fboundp 'lsp-workspaces))
-    (let ((ours (or (and (ghostwright--private 'lsp--workspace-client 'lsp--client-server-id)
-                         (cl-find-if (lambda (ws) (eq (ghostwright--lsp-server-id ws) 'ghostwright))
-                                     (lsp-workspaces)))
-                    (and (fboundp 'lsp-find-workspace)
-                         (car (memq (lsp-find-workspace 'ghostwright buffer-file-name)
-                                    (lsp-workspaces))))))
-          (status (ghostwright--private 'lsp--workspace-status)))
-      ;; Asked before `initialized', a server may not know the document.
-      (when (and ours (or (null status) (eq (funcall status ours) 'initialized)))
-        ours))))
+(cl-defgeneric ghostwright--transport-cancel (transport handle)
+  "Ask TRANSPORT's server to stop the request HANDLE.")
 
-(defvar ghostwright--lsp-registered nil
-  "Non-nil once `ghostwright-lsp-register' has run.")
+(cl-defgeneric ghostwright--transport-notify (transport method params)
+  "Send the notification METHOD (a string) with PARAMS over TRANSPORT.")
+
+(cl-defgeneric ghostwright--transport-status (transport on-result)
+  "Ask TRANSPORT's server for `ghostwright/status'; call ON-RESULT with it.")
+
+(cl-defgeneric ghostwright--transport-shutdown (transport)
+  "Stop TRANSPORT's ghostwright server.")
+
+(defconst ghostwright--clients '(eglot lsp)
+  "LSP clients that may carry ghostwright, in order of preference.")
 
 (defvar ghostwright--shut nil
   "Non-nil after `ghostwright-shutdown', until the user asks for a completion.")
 
+(defun ghostwright--choose-transport (&optional connect retry)
+  "The transport that serves the current buffer: the one place it is chosen.
+The first LSP client of `ghostwright--clients' that
+`ghostwright-transport' allows and whose ghostwright serves the
+buffer wins; where `ghostwright-transport' names a client, only it.
+Otherwise, the own connection.  Without CONNECT nothing starts: the
+own connection counts where the buffer's document is open on it.
+With CONNECT it is started and the document opened, except after
+`ghostwright-shutdown' and while lsp-mode starts ghostwright for the
+buffer (no second server).  RETRY (an explicit request) also starts
+the own connection's server again after a failed start or a shutdown."
+  (when retry (setq ghostwright--shut nil))
+  (let* ((mode ghostwright-transport)
+         (client (cl-loop for kind in ghostwright--clients
+                          for object = (and (memq mode (list 'auto kind))
+                                            (ghostwright--client-connection kind))
+                          when object return (cons kind object))))
+    (cond ((and connect ghostwright--shut) nil)
+          ((eq (cdr client) 'wait) nil)
+          (client)
+          ((memq mode ghostwright--clients) nil)
+          (connect (cons 'standalone (ghostwright--standalone-open retry)))
+          (t (when-let ((conn (ghostwright--client-connection 'standalone)))
+               (cons 'standalone conn))))))
+
 (defun ghostwright--transport (&optional retry)
   "The transport that serves the current buffer, connecting if needed.
 Return nil while the LSP client that should serve it is not ready,
-and after `ghostwright-shutdown'.  RETRY (an explicit request) starts
-the own connection's server again after a failed start or a shutdown."
-  (let ((mode ghostwright-transport))
-    (when retry (setq ghostwright--shut nil))
-    (cond (ghostwright--shut nil)
-          ((and (memq mode '(auto eglot)) (ghostwright--eglot-server))
-           (cons 'eglot (ghostwright--eglot-server)))
-          ((and (memq mode '(auto lsp)) (ghostwright--lsp-workspace))
-           (cons 'lsp (ghostwright--lsp-workspace)))
-          ((memq mode '(eglot lsp)) nil)
-          ;; lsp-mode is starting ghostwright for this buffer: do not start a second server.
-          ((and ghostwright--lsp-registered (bound-and-true-p lsp-mode)) nil)
-          (t (ghostwright--standalone-open retry)
-             (cons 'standalone ghostwright--opened)))))
+and after `ghostwright-shutdown'.  RETRY: see `ghostwright--choose-transport'."
+  (ghostwright--choose-transport t retry))
 
-(defun ghostwright--server-encoding (transport)
-  "The position encoding TRANSPORT's server agreed on, as far as known."
-  (or (ghostwright--get (gethash (cdr transport) ghostwright--status-cache) :positionEncoding)
-      "utf-16"))
-
-(defun ghostwright--eglot-document-params (transport)
-  "Plist of :uri :version :position for point over the eglot TRANSPORT."
-  (let ((flush (ghostwright--private 'eglot--signal-textDocument/didChange))
-        (ident (ghostwright--private 'eglot--TextDocumentIdentifier))
-        (to-uri (ghostwright--private 'eglot-path-to-uri))
-        (position (ghostwright--private 'eglot--pos-to-lsp-position)))
-    (when flush (funcall flush))
-    (list :uri (cond (ident (plist-get (funcall ident) :uri))
-                     (to-uri (funcall to-uri buffer-file-name))
-                     (t (ghostwright--uri t)))
-          ;; Unflushed, the version read now may be older than the server's: leave it out.
-          :version (and flush (ghostwright--private-value 'eglot--docver 'eglot--versioned-identifier))
-          :position (if position
-                        (funcall position)
-                      (ghostwright--position (point) (ghostwright--server-encoding transport)))
-          :deferred (null flush))))
-
-(defun ghostwright--document-params (transport)
-  "Plist of :uri :version :position for point over TRANSPORT, after a flush.
-:version is nil when the transport's version cannot be read."
-  (pcase (car transport)
-    ('eglot (ghostwright--eglot-document-params transport))
-    ('lsp
-     (let ((ident (ghostwright--private 'lsp--text-document-identifier))
-           (position (ghostwright--private 'lsp--cur-position)))
-       (list :uri (if ident (plist-get (funcall ident) :uri) (ghostwright--uri))
-             :version (ghostwright--private-value 'lsp--cur-version)
-             :position (if position
-                           (funcall position)
-                         (ghostwright--position (point) (ghostwright--lsp-encoding))))))
-    (_ (list :uri (ghostwright--uri)
-             :version ghostwright--version
-             :position (ghostwright--position (point))))))
-
-(defmacro ghostwright--with-lsp-workspace (workspace &rest body)
-  "Run BODY with lsp-mode's requests sent to WORKSPACE only, where possible."
-  (declare (indent 1))
-  `(if (ghostwright--private 'lsp--buffer-workspaces)
-       (let ((lsp--buffer-workspaces (list ,workspace))) ,@body)
-     ,@body))
+(defun ghostwright--current-transport ()
+  "The transport the buffer would use, without connecting."
+  (ghostwright--choose-transport))
 
 (defun ghostwright--send (transport params on-result on-error &optional deferred method)
   "Send inline-completion PARAMS over TRANSPORT; return a cancel handle.
 ON-RESULT gets the result, ON-ERROR a message.  DEFERRED waits until
 the connection is ready (eglot: its changes are sent).  METHOD, a
 string, names another request than textDocument/inlineCompletion."
-  (setq method (or method "textDocument/inlineCompletion"))
-  (pcase (car transport)
-    ('lsp
-     (let ((token (format "ghostwright-%s" (buffer-name))))
-       (ghostwright--with-lsp-workspace (cdr transport)
-         (lsp-request-async method params on-result
-                            :mode 'detached :cancel-token token
-                            :error-handler (lambda (err) (funcall on-error (format "%S" err)))))
-       token))
-    (_
-     (let ((args (list (cdr transport) (intern (concat ":" method)) params
-                       :success-fn on-result
-                       :error-fn (lambda (err) (funcall on-error (or (plist-get err :message)
-                                                                    (format "%S" err))))
-                       :deferred (and deferred (intern (concat ":" method)))
-                       :timeout ghostwright-request-timeout
-                       :timeout-fn (lambda () (funcall on-error "timed out"))))
-           (with-id (ghostwright--private 'jsonrpc--async-request-1)))
-       ;; The internal function returns the request id that `$/cancelRequest' needs;
-       ;; the public one returns nil in jsonrpc 1.0.14.
-       (if with-id
-           (car (apply with-id args))
-         (let ((id (apply #'jsonrpc-async-request args)))
-           (and (integerp id) id)))))))
-
-
-(defun ghostwright--cancel-handle (transport handle)
-  "Ask TRANSPORT's server to stop the request HANDLE."
-  (when handle
-    (pcase (car transport)
-      ('lsp (lsp-cancel-request-by-token handle))
-      (_ (let ((conn (cdr transport)))
-           (when (jsonrpc-running-p conn)
-             (jsonrpc-notify conn :$/cancelRequest (list :id handle))))))))
+  (ghostwright--transport-request transport (or method "textDocument/inlineCompletion")
+                                  params on-result on-error deferred))
 
 (defun ghostwright--fetch-status (transport &optional then)
   "Ask TRANSPORT's server for `ghostwright/status' and cache the answer.
 THEN, when given, is called with the answer."
-  (let ((key (cdr transport))
-        (store (lambda (result) (puthash (cdr transport) result ghostwright--status-cache)
-                 (force-mode-line-update t)
-                 (when then (funcall then result)))))
-    (pcase (car transport)
-      ('lsp (ghostwright--with-lsp-workspace key
-              (lsp-request-async "ghostwright/status" nil store :mode 'detached)))
-      (_ (when (jsonrpc-running-p key)
-           (jsonrpc-async-request key :ghostwright/status nil :success-fn store
-                                  :error-fn #'ignore :timeout-fn #'ignore))))))
-
-;;; The own connection (jsonrpc.el) and its document sync
-
-
-(defun ghostwright--position (pos &optional encoding)
-  "LSP position plist of POS in ENCODING, by default the own connection's."
-  (save-excursion
-    (save-restriction
-      (widen)
-      (goto-char pos)
-      (let ((bol (line-beginning-position)))
-        (list :line (1- (line-number-at-pos pos t))
-              :character (pcase (or encoding ghostwright--encoding)
-                           ("utf-32" (- pos bol))
-                           ("utf-8" (string-bytes (buffer-substring-no-properties bol pos)))
-                           (_ (/ (- (length (encode-coding-region bol pos 'utf-16 t)) 2) 2))))))))
-
-(defun ghostwright--lsp-encoding ()
-  "Return the position encoding lsp-mode counts in, from an emoji's column.
-lsp-mode 8 counts characters, but does not say so to the server; the
-client registered by `ghostwright-lsp-register' declares it."
-  (let ((position (ghostwright--private 'lsp--cur-position)))
-    (if (null position)
-        "utf-32"
-      (with-temp-buffer
-        (insert "\N{WAVING HAND SIGN}")
-        (pcase (plist-get (funcall position) :character)
-          (1 "utf-32") (2 "utf-16") (_ "utf-8"))))))
-
-(defvar ghostwright--connect-error nil
-  "Why the own connection could not start; automatic requests wait for a retry.")
-
-(defun ghostwright--connection (&optional retry)
-  "The own connection, started and initialized on first use.
-After a failed start, only RETRY (an explicit request) tries again, so
-that a missing server is reported once rather than at every pause."
-  (unless (and ghostwright--connection (jsonrpc-running-p ghostwright--connection))
-    (when (and ghostwright--connect-error (not retry))
-      (user-error "%s" ghostwright--connect-error))
-    (setq ghostwright--connection nil)
-    (condition-case err
-        (setq ghostwright--connection (ghostwright--connect)
-              ghostwright--connect-error nil)
-      (error
-       (setq ghostwright--connect-error
-             (format "cannot start %s (%s): see `ghostwright-server-command', then M-x ghostwright-complete"
-                     (string-join ghostwright-server-command " ") (ghostwright--start-failure err)))
-       (message "ghostwright: %s" ghostwright--connect-error)
-       (user-error "%s" ghostwright--connect-error))))
-  ghostwright--connection)
-
-(defvar ghostwright--stderr-buffer nil
-  "Buffer of the stderr of the own connection's newest server.")
-
-(defun ghostwright--start-failure (err)
-  "One line saying why the server did not start: its stderr's last line, else ERR."
-  (let ((deadline (+ (float-time) 2))
-        (proc (and (buffer-live-p ghostwright--stderr-buffer)
-                   (get-buffer-process ghostwright--stderr-buffer))))
-    ;; The server's last words may still be in the pipe.
-    (while (and proc (process-live-p proc) (< (float-time) deadline))
-      (accept-process-output proc 0.05))
-    (accept-process-output nil 0.05)
-    (let ((last (when (buffer-live-p ghostwright--stderr-buffer)
-                  (with-current-buffer ghostwright--stderr-buffer
-                    ;; Not the line Emacs adds when the stderr pipe closes.
-                    (car (last (cl-remove-if (lambda (line) (string-prefix-p "Process ghostwright" line))
-                                             (split-string (buffer-string) "\n" t "[ \t\r]+"))))))))
-      (or last (car (split-string (error-message-string err) "\n" t))))))
-
-(defun ghostwright--connect ()
-  "Start the server and initialize it; return the connection."
-  (unless (executable-find (car ghostwright-server-command))
-    ;; Checked first: a pipe to a program that failed to start can kill Emacs with SIGPIPE.
-    (error "No program %s found" (car ghostwright-server-command)))
-  (when-let ((old (get-buffer "*ghostwright stderr*")))
-    (let ((proc (get-buffer-process old)))
-      (unless (and proc (process-live-p proc)) (kill-buffer old))))
-  (setq ghostwright--stderr-buffer (generate-new-buffer "*ghostwright stderr*"))
-  (let* ((proc (make-process :name "ghostwright" :command ghostwright-server-command
-                             :connection-type 'pipe :coding 'utf-8-emacs-unix :noquery t
-                             :stderr ghostwright--stderr-buffer))
-         (conn (jsonrpc-process-connection
-                :name "ghostwright" :process proc
-                :notification-dispatcher #'ghostwright--on-notification
-                :request-dispatcher #'ghostwright--on-request
-                :on-shutdown (lambda (_) (setq ghostwright--connection nil))))
-         (answer (jsonrpc-request
-                  conn :initialize
-                  (list :processId (emacs-pid)
-                        :clientInfo (list :name "ghostwright.el" :version "0.1.0")
-                        :rootUri nil
-                        :capabilities
-                        (list :general (list :positionEncodings ["utf-32" "utf-16"])
-                              :window (list :workDoneProgress t)
-                              :textDocument (list :inlineCompletion (list :dynamicRegistration :json-false)))
-                        :initializationOptions (or ghostwright-initialization-options
-                                                   (make-hash-table)))
-                  ;; jsonrpc's default of 10 s is short for a busy machine's first start.
-                  :timeout 60)))
-    (setq ghostwright--encoding
-          (or (ghostwright--get-in answer :capabilities :positionEncoding) "utf-16"))
-    (jsonrpc-notify conn :initialized (make-hash-table))
-    conn))
-
-(defun ghostwright--on-request (_conn method _params)
-  "Answer the server's request METHOD on the own connection."
-  (pcase method
-    ('window/workDoneProgress/create nil)
-    ('workspace/configuration [])
-    (_ (signal 'jsonrpc-error `((jsonrpc-error-code . -32601)
-                                (jsonrpc-error-message . ,(format "%s not handled" method)))))))
-
-(defun ghostwright--on-notification (_conn method params)
-  "Handle the server's notification METHOD with PARAMS on the own connection."
-  (pcase method
-    ('ghostwright/partialCompletion (ghostwright--on-partial params))
-    ('window/showMessage (message "%s" (plist-get params :message)))))
-
-(defun ghostwright--standalone-open (&optional retry)
-  "Open the buffer's document on the own connection unless it is.
-RETRY starts the server again after a failed start."
-  (unless (and ghostwright--opened (jsonrpc-running-p ghostwright--opened))
-    (let ((conn (ghostwright--connection retry)))
-      (setq ghostwright--version 1 ghostwright--opened conn)
-      (save-restriction
-        (widen)
-        (jsonrpc-notify conn :textDocument/didOpen
-                        (list :textDocument
-                              (list :uri (ghostwright--uri)
-                                    :languageId (ghostwright--language-id)
-                                    :version ghostwright--version
-                                    :text (buffer-substring-no-properties (point-min) (point-max)))))))))
-
-(defun ghostwright--standalone-close ()
-  "Close the buffer's document on the own connection."
-  (when (and ghostwright--opened (jsonrpc-running-p ghostwright--opened))
-    (jsonrpc-notify ghostwright--opened :textDocument/didClose
-                    (list :textDocument (list :uri (ghostwright--uri)))))
-  (setq ghostwright--opened nil))
-
-(defun ghostwright--before-change (beg end)
-  "Remember the LSP range of BEG..END, about to change."
-  (when ghostwright--opened
-    (setq ghostwright--before-change
-          (list beg end (ghostwright--position beg) (ghostwright--position end)))))
-
-(defun ghostwright--after-change (beg end old-length)
-  "Send the change of BEG..END (OLD-LENGTH before) as an incremental didChange."
-  (when (and ghostwright--opened (jsonrpc-running-p ghostwright--opened))
-    (cl-incf ghostwright--version)
-    (let* ((before ghostwright--before-change)
-           (change
-            (if (and before (= (nth 0 before) beg) (= (- (nth 1 before) (nth 0 before)) old-length))
-                (list :range (list :start (nth 2 before) :end (nth 3 before))
-                      :text (buffer-substring-no-properties beg end))
-              ;; The hooks disagree (rare): send the whole text.
-              (save-restriction
-                (widen)
-                (list :text (buffer-substring-no-properties (point-min) (point-max)))))))
-      (setq ghostwright--before-change nil)
-      (jsonrpc-notify ghostwright--opened :textDocument/didChange
-                      (list :textDocument (list :uri (ghostwright--uri) :version ghostwright--version)
-                            :contentChanges (vector change))))))
-
-(defun ghostwright-shutdown ()
-  "Stop ghostwright's server: the own connection's, eglot's or lsp-mode's.
-Of eglot's and lsp-mode's, the one serving the current buffer.
-It stays stopped: no automatic request starts it again, in any
-buffer, until you ask for a completion with `ghostwright-complete'."
-  (interactive)
-  (setq ghostwright--shut t)
-  (dolist (buffer (buffer-list))
-    (with-current-buffer buffer
-      (when (or ghostwright--pending ghostwright--showing)
-        (ghostwright-dismiss))))
-  (when-let ((server (ghostwright--eglot-server)))
-    (eglot-shutdown server))
-  (when-let ((workspace (ghostwright--lsp-workspace)))
-    (lsp-workspace-shutdown workspace))
-  (when ghostwright--connection
-    (let ((conn ghostwright--connection))
-      (setq ghostwright--connection nil)
-      (ignore-errors (jsonrpc-request conn :shutdown nil :timeout 5))
-      (ignore-errors (jsonrpc-notify conn :exit nil))
-      (ignore-errors (jsonrpc-shutdown conn t))))
-  (force-mode-line-update t)
-  (message "ghostwright: stopped; M-x ghostwright-complete starts it again"))
-
-(defun ghostwright--on-kill ()
-  "Stop the buffer's request and close its document: the buffer is going."
-  (ghostwright-dismiss)
-  (ghostwright--standalone-close))
+  (ghostwright--transport-status
+   transport
+   (lambda (result)
+     (puthash (cdr transport) result ghostwright--status-cache)
+     (force-mode-line-update t)
+     (when then (funcall then result)))))
 
 ;;; Requests, partials and answers
 
@@ -648,7 +382,7 @@ Known from partials alone: after an edit, the server's version grew."
 
 (defun ghostwright--request-over (transport kind)
   "Ask TRANSPORT for a completion at point with trigger KIND."
-  (let* ((doc (ghostwright--document-params transport))
+  (let* ((doc (ghostwright--transport-document transport))
          (position (plist-get doc :position))
          (buffer (current-buffer))
          (pending (list :transport transport :uri (plist-get doc :uri)
@@ -811,7 +545,8 @@ ghost text only ever inserts."
   "Cancel the request in flight, if any."
   (when-let ((pending ghostwright--pending))
     (setq ghostwright--pending nil ghostwright--state 'idle)
-    (ghostwright--cancel-handle (plist-get pending :transport) (plist-get pending :handle))
+    (when-let ((handle (plist-get pending :handle)))
+      (ghostwright--transport-cancel (plist-get pending :transport) handle))
     (force-mode-line-update)))
 
 (defun ghostwright--consume (text)
@@ -899,7 +634,7 @@ ghost text instead (TAB indents)."
 The request goes from point, so the candidates are compared without the
 part already typed through."
   (when-let ((transport (ghostwright--current-transport)))
-    (let* ((doc (ghostwright--document-params transport))
+    (let* ((doc (ghostwright--transport-document transport))
            (position (plist-get doc :position))
            (buffer (current-buffer))
            (typed ghostwright--typed)
@@ -1039,14 +774,6 @@ With only one, ask the server for another, different one."
 
 ;;; Mode line
 
-(defun ghostwright--current-transport ()
-  "The transport the buffer would use, without connecting."
-  (cond ((and (memq ghostwright-transport '(auto eglot)) (ghostwright--eglot-server))
-         (cons 'eglot (ghostwright--eglot-server)))
-        ((and (memq ghostwright-transport '(auto lsp)) (ghostwright--lsp-workspace))
-         (cons 'lsp (ghostwright--lsp-workspace)))
-        (ghostwright--opened (cons 'standalone ghostwright--opened))))
-
 (defun ghostwright--describe (status)
   "Backend and device of STATUS, a `ghostwright/status' answer, as a string."
   (let ((backend (and status (seq-elt (ghostwright--get status :backends) 0))))
@@ -1082,19 +809,12 @@ With only one, ask the server for another, different one."
         (add-to-list 'emulation-mode-map-alists 'ghostwright--emulation-alist)
         (add-hook 'pre-command-hook #'ghostwright--pre-command nil t)
         (add-hook 'post-command-hook #'ghostwright--post-command nil t)
-        (add-hook 'before-change-functions #'ghostwright--before-change nil t)
-        (add-hook 'after-change-functions #'ghostwright--after-change nil t)
         (add-hook 'kill-buffer-hook #'ghostwright--on-kill nil t)
-        (when (boundp 'lsp-inline-completion-enable)
-          ;; lsp-mode >= 10 has its own inline UI, which shows no streaming.
-          (setq-local lsp-inline-completion-enable nil))
         (setq ghostwright--last-tick (buffer-chars-modified-tick)))
     (ghostwright-dismiss)
     (ghostwright--standalone-close)
     (remove-hook 'pre-command-hook #'ghostwright--pre-command t)
     (remove-hook 'post-command-hook #'ghostwright--post-command t)
-    (remove-hook 'before-change-functions #'ghostwright--before-change t)
-    (remove-hook 'after-change-functions #'ghostwright--after-change t)
     (remove-hook 'kill-buffer-hook #'ghostwright--on-kill t)))
 
 (defun ghostwright--turn-on ()
@@ -1108,46 +828,38 @@ server could name, so they are left alone."
 (define-globalized-minor-mode global-ghostwright-mode ghostwright-mode ghostwright--turn-on
   :group 'ghostwright)
 
-;;; eglot
+;;; Stopping
 
-(defun ghostwright-eglot-contact ()
-  "Return an `eglot-server-programs' contact for ghostwright."
-  (append ghostwright-server-command
-          (list :initializationOptions (or ghostwright-initialization-options
-                                           (make-hash-table)))))
+(defun ghostwright-shutdown ()
+  "Stop ghostwright's server: the own connection's, eglot's or lsp-mode's.
+Of eglot's and lsp-mode's, the one serving the current buffer.
+It stays stopped: no automatic request starts it again, in any
+buffer, until you ask for a completion with `ghostwright-complete'."
+  (interactive)
+  (setq ghostwright--shut t)
+  (dolist (buffer (buffer-list))
+    (with-current-buffer buffer
+      (when (or ghostwright--pending ghostwright--showing)
+        (ghostwright-dismiss))))
+  (dolist (kind ghostwright--clients)
+    (let ((object (ghostwright--client-connection kind)))
+      (when (and object (not (eq object 'wait)))
+        (ghostwright--transport-shutdown (cons kind object)))))
+  (ghostwright--standalone-shutdown)
+  (force-mode-line-update t)
+  (message "ghostwright: stopped; M-x ghostwright-complete starts it again"))
 
-(with-eval-after-load 'eglot
-  (cl-defmethod eglot-handle-notification
-    (_server (_method (eql ghostwright/partialCompletion)) &rest params)
-    "Grow the ghost text from a partial completion PARAMS."
-    (ghostwright--on-partial params)))
-
-;;; lsp-mode
-
-(defun ghostwright--lsp-partial (_workspace params)
-  "Grow the ghost text from a partial completion PARAMS sent over lsp-mode."
-  (ghostwright--on-partial params))
-
-;;;###autoload
-(defun ghostwright-lsp-register ()
-  "Register ghostwright with lsp-mode as an add-on client for every mode."
-  (require 'lsp-mode)
-  (setq ghostwright--lsp-registered t)
-  (lsp-register-client
-   (make-lsp-client
-    :new-connection (lsp-stdio-connection (lambda () ghostwright-server-command))
-    :activation-fn (lambda (&rest _) (or (bound-and-true-p ghostwright-mode)
-                                         (bound-and-true-p global-ghostwright-mode)))
-    :add-on? t
-    :priority -1
-    ;; lsp-mode says nothing of how it counts columns; the server would assume UTF-16.
-    :custom-capabilities `((general . ((positionEncodings . [,(ghostwright--lsp-encoding)]))))
-    :server-id 'ghostwright
-    :initialization-options (lambda () (or ghostwright-initialization-options (make-hash-table)))
-    :notification-handlers
-    (let ((handlers (make-hash-table :test #'equal)))
-      (puthash "ghostwright/partialCompletion" #'ghostwright--lsp-partial handlers)
-      handlers))))
+(defun ghostwright--on-kill ()
+  "Stop the buffer's request and close its document: the buffer is going."
+  (ghostwright-dismiss)
+  (ghostwright--standalone-close))
 
 (provide 'ghostwright)
+
+;; After `provide': each transport's file requires this one.
+(cl-eval-when (load eval)
+  (require 'ghostwright-jsonrpc)
+  (require 'ghostwright-eglot)
+  (require 'ghostwright-lsp))
+
 ;;; ghostwright.el ends here

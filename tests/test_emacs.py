@@ -48,6 +48,7 @@ ERT_TESTS = [
     "ghostwright-lsp-mode-add-on-beside-a-main-server",
     "ghostwright-lsp-mode-without-its-internals",
     "ghostwright-lsp-mode-positions-after-emoji-and-cjk",
+    "ghostwright-standalone-transport-beside-lsp-mode",
     "ghostwright-next-asks-for-a-second-candidate",
 ]
 
@@ -85,21 +86,42 @@ def test_ert_suite_has_no_unlisted_tests(ert_run):
     assert sorted(results) == sorted(ERT_TESTS)
 
 
+# The package: every file of elisp/ (the spacemacs layer is loaded by Spacemacs, not compiled).
+PACKAGE_FILES = sorted(p.name for p in ELISP.glob("*.el"))
+
+
+def test_the_package_is_in_parts():
+    """The UI and each transport are files of their own, each a proper package file."""
+    assert {"ghostwright.el", "ghostwright-jsonrpc.el", "ghostwright-eglot.el",
+            "ghostwright-lsp.el"} <= set(PACKAGE_FILES)
+    for name in PACKAGE_FILES:
+        text = (ELISP / name).read_text()
+        feature = name.removesuffix(".el")
+        assert text.startswith(f";;; {name} --- ") and "-*- lexical-binding: t; -*-" in text.split("\n")[0], name
+        assert f"(provide '{feature})" in text, name
+        assert text.rstrip().endswith(f";;; {name} ends here"), name
+        assert ("Package-Requires:" in text) == (name == "ghostwright.el"), name
+
+
 @pytest.mark.parametrize("preload", ["", "(progn (require 'eglot) (require 'lsp-mode))"])
-def test_byte_compiles_without_warnings(tmp_path, preload):
-    shutil.copy(ELISP / "ghostwright.el", tmp_path)
+@pytest.mark.parametrize("file", PACKAGE_FILES)
+def test_byte_compiles_without_warnings(tmp_path, preload, file):
+    """Each file alone, in a fresh Emacs, beside copies of the others (its requires)."""
+    for name in PACKAGE_FILES:
+        shutil.copy(ELISP / name, tmp_path)
     run = emacs(
         "--eval", '(setq package-directory-list (list "/usr/share/emacs/site-lisp/elpa"))',
         "-f", "package-initialize",
+        "-L", str(tmp_path),
         "--eval", preload or "nil",
         "--eval", "(setq byte-compile-error-on-warn t)",
-        "--eval", f'(unless (byte-compile-file "{tmp_path / "ghostwright.el"}") (kill-emacs 1))',
+        "--eval", f'(unless (byte-compile-file "{tmp_path / file}") (kill-emacs 1))',
         home=tmp_path, timeout=120)
     output = run.stdout + run.stderr
     assert run.returncode == 0 and "Warning" not in output, output
 
 
-@pytest.mark.parametrize("file", ["ghostwright.el", *(f"spacemacs/ghostwright/{p.name}" for p in
+@pytest.mark.parametrize("file", [*PACKAGE_FILES, *(f"spacemacs/ghostwright/{p.name}" for p in
                                    sorted((ELISP / "spacemacs" / "ghostwright").glob("*.el")))])
 def test_checkdoc_is_clean(tmp_path, file):
     run = emacs("--eval", "(require 'checkdoc)",

@@ -755,6 +755,22 @@ scoped to the add-on's workspace."
                                  (list :textDocument (lsp--text-document-identifier))))))
       (should (equal (ghostwright--get answer :text) (buffer-string))))))
 
+(ert-deftest ghostwright-standalone-transport-beside-lsp-mode ()
+  "`ghostwright-transport' `standalone' uses the own connection where lsp-mode runs ghostwright.
+The one choice of transport answers both the request and the mode line."
+  (gwt-with-lsp-ghostwright
+    (should (eq (car (ghostwright--transport)) 'lsp))
+    (should (equal (ghostwright--current-transport) (ghostwright--transport)))
+    (let ((ghostwright-transport 'standalone))
+      (should-not (ghostwright--current-transport))
+      (should (eq (car (ghostwright--transport)) 'standalone))
+      (should (equal (ghostwright--current-transport) (ghostwright--transport)))
+      (let ((requests gwt-requests))
+        (ghostwright-complete)
+        (should (= gwt-requests (1+ requests)))
+        (should (eq (car (plist-get ghostwright--pending :transport)) 'standalone))
+        (ghostwright-dismiss)))))
+
 (provide 'ghostwright-test)
 ;;; ghostwright-test.el ends here
 

@@ -8,7 +8,7 @@
 ;;; Code:
 
 (defvar ghostwright-layer-elisp-directory nil
-  "Directory holding ghostwright.el: the elisp/ folder of the ghostwright checkout.
+  "Directory of ghostwright.el and its transports: the checkout's elisp/ folder.
 When nil, the layer looks two folders above its own real location,
 which is the checkout when the layer is linked rather than copied.")
 
@@ -28,12 +28,23 @@ ghostwright's own connection in the others (Emacs Lisp, …).
 (defvar ghostwright-layer-enable-in-prog-modes t
   "When non-nil, `ghostwright-mode' is on in every `prog-mode' buffer.")
 
-;; `:location site' in packages.el: ghostwright.el must be on the load path.
-(let ((dir (or ghostwright-layer-elisp-directory
-               (expand-file-name "../.." (file-name-directory
-                                           (file-truename (or load-file-name buffer-file-name)))))))
-  (if (file-exists-p (expand-file-name "ghostwright.el" dir))
+;; The files of the ghostwright package: the UI (ghostwright.el, which
+;; loads the others) and its transports.
+(defconst ghostwright-layer--files
+  '("ghostwright.el" "ghostwright-jsonrpc.el" "ghostwright-eglot.el" "ghostwright-lsp.el")
+  "Files the layer needs in `ghostwright-layer-elisp-directory'.")
+
+;; `:location site' in packages.el: the package's folder must be on the load path.
+(let* ((dir (or ghostwright-layer-elisp-directory
+                (expand-file-name "../.." (file-name-directory
+                                            (file-truename (or load-file-name buffer-file-name))))))
+       (missing nil))
+  (dolist (file ghostwright-layer--files)
+    (unless (file-exists-p (expand-file-name file dir))
+      (push file missing)))
+  (if (null missing)
       (add-to-list 'load-path dir)
-    (message "ghostwright layer: no ghostwright.el in %s; set ghostwright-layer-elisp-directory" dir)))
+    (message "ghostwright layer: no %s in %s; set ghostwright-layer-elisp-directory"
+             (mapconcat #'identity (nreverse missing) ", ") dir)))
 
 ;;; config.el ends here

@@ -2,9 +2,11 @@
 
 ;;; Commentary:
 
-;; ghostwright.el comes from the ghostwright checkout (config.el puts
-;; its elisp/ folder on the load path: `:location site'); where
-;; lsp-mode runs, it runs ghostwright as an add-on client beside each
+;; The ghostwright package comes from the ghostwright checkout
+;; (config.el puts its elisp/ folder on the load path: `:location
+;; site').  ghostwright.el, the UI, loads its transports (the own
+;; connection, eglot's, lsp-mode's); where lsp-mode runs,
+;; ghostwright-lsp.el runs ghostwright as an add-on client beside each
 ;; buffer's main language server.
 
 ;;; Code:
@@ -46,7 +48,7 @@
   "Register ghostwright as an lsp-mode add-on client, unless it stays standalone."
   (unless (eq ghostwright-layer-transport 'standalone)
     (with-eval-after-load 'lsp-mode
-      (require 'ghostwright)
+      (require 'ghostwright-lsp)
       (ghostwright-lsp-register))))
 
 ;;; packages.el ends here
