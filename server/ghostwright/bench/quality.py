@@ -172,13 +172,16 @@ async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float
 
 
 # --- ghostwright, as an editor sees it ---
-async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float, dict]:
+async def run_ghostwright(client, task: Task, serial: int, uri: str | None = None,
+                          language_id: str = "python") -> tuple[str, float, dict]:
+    """Open the task's whole file, ask once at its cursor, close it: the answer, the time to it,
+    and the server's figures for the generation."""
     from lsprotocol import types as lsp
 
-    uri = f"file:///bench/{task.task_id.replace('/', '_')}_{task.setting}_{serial}.py"
+    uri = uri or f"file:///bench/{task.task_id.replace('/', '_')}_{task.setting}_{serial}.py"
     text = task.before + task.after
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+        text_document=lsp.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
     line = task.before.count("\n")
     character = len(task.before) - task.before.rfind("\n") - 1
     before = await _generations(client)
