@@ -182,10 +182,10 @@ def _is_quote(text: str, i: int) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _closers_allowed(language: str, prefix: str, suffix: str) -> str:
-    """The brackets the prefix left open that the suffix does not close, innermost last: the
-    closers a completion may add, in that order (a scan of the whole window, so done once per
-    request). Emacs Lisp counts parens only."""
+def _closers_allowed(language: str, prefix: str, suffix: str) -> tuple[str, int, int]:
+    """The brackets the prefix left open, innermost last, with how many of them the rest of the
+    cursor line closes and how many the whole suffix closes (a scan of the whole window, so done
+    once per request). Emacs Lisp counts parens only."""
     lisp_mode = language == "emacs-lisp"
     comment = LINE_COMMENT.get(language)
     if lisp_mode:
@@ -198,18 +198,19 @@ def _closers_allowed(language: str, prefix: str, suffix: str) -> str:
                 stack.append(ch)
             elif stack and stack[-1] == PAIR[ch]:
                 stack.pop()
-    suffix_closes = 0
+    line_end = suffix.find("\n")
+    line_end = len(suffix) if line_end == -1 else line_end
+    suffix_closes = line_closes = 0
     depth = 0
-    for _, ch in _scan(suffix, comment, [], lisp_mode):
+    for i, ch in _scan(suffix, comment, [], lisp_mode):
         if ch in OPENERS:
             depth += 1
         elif depth:
             depth -= 1
         else:
             suffix_closes += 1
-    # The completion comes before the suffix: its closers end the innermost brackets first,
-    # and the suffix's closers end what is left.
-    return "".join(stack[suffix_closes:])
+            line_closes += i < line_end
+    return "".join(stack), line_closes, suffix_closes
 
 
 def _open_quote(ctx: Context) -> str:
@@ -241,7 +242,18 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
     text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
     lisp_mode = ctx.language == "emacs-lisp"
     comment = LINE_COMMENT.get(ctx.language)
-    outer = list(_closers_allowed(ctx.language, ctx.prefix, ctx.suffix))
+    stack, line_closes, suffix_closes = _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
+    # The completion comes before the suffix: its closers end the innermost open brackets, and
+    # the closers right of the cursor end what is left. Its first line may close what the
+    # cursor line leaves open (the closers further down may belong to brackets the line was to
+    # open: `.map((id) => {`); its further lines stop short of what the lines below close.
+    # Without a grammar to check the result (Lisps), every line stops short of them.
+    if lisp_mode or syntax.grammar(ctx.language) is None:
+        line_closes = suffix_closes
+    outer = list(stack[line_closes:])
+    further = len(stack) - suffix_closes
+    closed = 0
+    first_line_end = text.find("\n", len(text) - len(text.lstrip()))
     own: list[str] = []
     last_balanced = 0
     events = _scan(text, comment, [], lisp_mode, _open_quote(ctx))
@@ -254,8 +266,10 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
             own.pop()
             if not own:
                 last_balanced = i + 1
-        elif outer and (lisp_mode or outer[-1] == PAIR[ch]):
+        elif outer and (lisp_mode or outer[-1] == PAIR[ch]) and \
+                (first_line_end == -1 or i < first_line_end or closed < further):
             outer.pop()
+            closed += 1
             last_balanced = i + 1
         elif _reopens(text, events[k:], i):
             # `} else {`, `} catch (e) {`: the line closes a block the suffix closes too and opens

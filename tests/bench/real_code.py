@@ -266,7 +266,7 @@ class Score:
 
 # --- running ---
 async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path | None,
-              languages: tuple[str, ...], systems: tuple[str, ...]) -> dict:
+              languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False) -> dict:
     from lsprotocol import types as lsp
     from pytest_lsp import ClientServerConfig
 
@@ -296,11 +296,15 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
         await asyncio.sleep(0.2)
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
     records = []
-    if trace is not None:
+    done = {r["id"]: r for r in read_trace(trace)} if resume and trace is not None and trace.exists() else {}
+    if trace is not None and not done:
         trace.write_text("", encoding="utf-8")
     started = time.monotonic()
     try:
         for n, hole in enumerate(holes):
+            if hole.task_id in done and all(who in done[hole.task_id] for who in systems):
+                score_record(scores, hole, done[hole.task_id], systems)
+                continue
             record = {"id": hole.task_id, "language": hole.language, "place": hole.place,
                       "expected": hole.expected}
             for who in systems:
@@ -312,9 +316,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
                     answer, elapsed, _ = await quality.run_baseline(backend, hole, max_tokens)
                 record[who] = answer
                 record[f"{who}_s"] = round(elapsed, 3)
-                for key in ((hole.language, hole.place), (hole.language, "all"), ("all", hole.place),
-                            ("all", "all")):
-                    scores[(who, *key)].add(hole, answer, elapsed)
+            score_record(scores, hole, record, systems)
             records.append(record)
             if trace is not None:
                 with trace.open("a", encoding="utf-8") as f:
@@ -329,6 +331,42 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     if out is not None:
         write_section(out, table)
     return {k: v.cells() for k, v in scores.items()}
+
+
+def read_trace(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def score_record(scores: dict, hole: Hole, record: dict, systems: tuple[str, ...]) -> None:
+    for who in systems:
+        for key in ((hole.language, hole.place), (hole.language, "all"), ("all", hole.place), ("all", "all")):
+            scores[(who, *key)].add(hole, record[who], record[f"{who}_s"])
+
+
+def table_from_traces(paths: list[Path], per_language: int, languages: tuple[str, ...]) -> str:
+    """The tables of earlier runs' traces, side by side: each trace's systems, named after its
+    file when there are several (`before.jsonl` → `ghostwright (before)`)."""
+    holes = {h.task_id: h for h in make_holes(load_files(), per_language, languages=languages)}
+    scores: dict = defaultdict(Score)
+    systems: list[str] = []
+    common = set.intersection(*[{r["id"] for r in read_trace(p)} for p in paths])
+    for path in paths:
+        for record in read_trace(path):
+            hole = holes.get(record["id"])
+            if hole is None or record["id"] not in common:
+                continue
+            for who in ("ghostwright", "baseline"):
+                if who not in record:
+                    continue
+                name = who if len(paths) == 1 or who == "baseline" else f"{who} ({path.stem})"
+                if who == "baseline" and any(s == "baseline" for s in systems) and path != paths[0]:
+                    continue  # the baseline of the first trace only: the same answers every run
+                if name not in systems:
+                    systems.append(name)
+                for key in ((hole.language, hole.place), (hole.language, "all"), ("all", hole.place),
+                            ("all", "all")):
+                    scores[(name, *key)].add(hole, record[who], record[f"{who}_s"])
+    return render(scores, 64, len(common), tuple(systems))
 
 
 async def capture_raw(per_language: int, max_tokens: int, path: Path, languages: tuple[str, ...]) -> None:
@@ -414,7 +452,7 @@ def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...]
 
     head = ("| {what} | system | n | exact first line % | edit similarity | empty % | p50 s | p95 s |\n"
             "|---|---|---|---|---|---|---|---|")
-    names = {"ghostwright": "ghostwright", "baseline": "llm-ls strategy"}
+    names = {who: who.replace("baseline", "llm-ls strategy") for who in systems}
 
     def table(keys: list[tuple[str, str]], what: str, label) -> list[str]:
         rows = [head.format(what=what)]
@@ -478,8 +516,17 @@ def main(argv: list[str] | None = None) -> None:
                         help="in process, no LSP: write each hole's raw model text and answer here")
     parser.add_argument("--reclean", type=Path, default=None,
                         help="judge the raw texts of an earlier --raw run with today's clean-up")
+    parser.add_argument("--resume", action="store_true", help="keep the holes the --trace file has answered")
+    parser.add_argument("--table", type=Path, nargs="+", default=None,
+                        help="print (and with --write, write) the tables of earlier runs' traces")
     args = parser.parse_args(argv)
     languages = tuple(args.languages.split(","))
+    if args.table:
+        table = table_from_traces(args.table, args.limit, languages)
+        print(table)
+        if args.write:
+            write_section(args.write, table)
+        return
     if args.raw:
         asyncio.run(capture_raw(args.limit, args.max_tokens, args.raw, languages))
         return
@@ -488,7 +535,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     systems = (args.only,) if args.only else ("ghostwright", "baseline")
     asyncio.run(run(args.limit, args.max_tokens, args.write if not args.only else None, args.trace,
-                    tuple(args.languages.split(",")), systems))
+                    languages, systems, args.resume))
 
 
 if __name__ == "__main__":
