@@ -283,3 +283,16 @@ def test_partials_are_never_taken_back_by_the_final_answer_but_by_growing(raw):
     for n in range(1, len(raw) + 1):
         shown = cleanup.clean(raw[:n], ctx, QWEN_STOPS, final=False).text
         assert final.startswith(shown), (raw[:n], shown, final)
+
+
+def test_an_unfinished_lisp_definition_offers_its_first_line_rather_than_nothing():
+    """A multi-line answer whose own parens are still open at the token limit: its balanced
+    start is nothing, so the model's first line is offered (the user goes on writing it)."""
+    text = (REAL / "emacs-lisp/go-mode-1.6.0/go-guru.el").read_text(encoding="utf-8")
+    ctx = context.build(DocumentStore().open("file:///real/go-guru.el", text + "\n", 1, "emacs-lisp"),
+                        len(text) + 1, ContextConfig())
+    assert ctx is not None and ctx.multiline
+    raw = '(defun go-guru-describe-all ()\n  "Describe everything."\n  (interactive)\n  (go-guru--run'
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "(defun go-guru-describe-all ()"
+    # A balanced start is still preferred to an unbalanced first line.
+    assert cleanup.clean("(provide 'go-guru)\n(defun x (", ctx, QWEN_STOPS).text == "(provide 'go-guru)"

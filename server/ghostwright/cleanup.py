@@ -278,7 +278,14 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
         else:
             return text[:i].rstrip(), True
     if final and own and ctx.multiline:
-        return text[:last_balanced].rstrip(), False
+        balanced = text[:last_balanced].rstrip()
+        if balanced.strip():
+            return balanced, False
+        # Rather than nothing: the model's first line (a definition's head the user goes on
+        # writing); languages with a grammar have it checked next.
+        start = len(text) - len(text.lstrip())
+        nl = text.find("\n", start)
+        return (text if nl == -1 else text[:nl]).rstrip(), False
     return text, False
 
 

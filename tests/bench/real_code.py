@@ -366,7 +366,10 @@ def table_from_traces(paths: list[Path], per_language: int, languages: tuple[str
                 for key in ((hole.language, hole.place), (hole.language, "all"), ("all", hole.place),
                             ("all", "all")):
                     scores[(name, *key)].add(hole, record[who], record[f"{who}_s"])
-    return render(scores, 64, len(common), tuple(systems))
+    names = ", ".join(f"`{p.name}`" for p in paths)
+    return render(scores, 64, len(common), tuple(systems),
+                  f"From the traces {names} (the {len(common)} holes they share); the machine and load of "
+                  "each run are given with it below.")
 
 
 async def capture_raw(per_language: int, max_tokens: int, path: Path, languages: tuple[str, ...]) -> None:
@@ -446,9 +449,8 @@ def reclean(path: Path, per_language: int, languages: tuple[str, ...]) -> None:
         print(f"| {key[0]}/{key[1]} | {a[0]} | {b[1]} | {a[1]} | {b[2]} | {a[2]} | {b[3]} | {a[3]} |")
 
 
-def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...]) -> str:
-    from ghostwright.bench import machine
-    import os
+def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...], source: str = "") -> str:
+    from ghostwright.bench.quality import run_header
 
     head = ("| {what} | system | n | exact first line % | edit similarity | empty % | p50 s | p95 s |\n"
             "|---|---|---|---|---|---|---|---|")
@@ -465,11 +467,8 @@ def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...]
 
     languages = [l for l in LANGUAGES if scores.get((systems[0], l, "all"))]
     places = [p for p in PLACES if scores.get((systems[0], "all", p))]
-    load = os.getloadavg()
     return "\n".join([
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()}, load average "
-        f"at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; {n_holes} holes; model "
-        f"qwen2.5-coder-0.5b (Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens.",
+        source or f"{run_header(max_tokens)}; {n_holes} holes.",
         "",
         *table([(l, "all") for l in languages] + [("all", "all")], "language", lambda k: k[0]),
         "",

@@ -309,18 +309,22 @@ def render(scores: dict, max_tokens: int, options: dict, file_tokens: dict | Non
                             + f" | {mean(s.prompt_tokens)} | {mean(s.ttft)} | {mean(s.generated)} |")
     sizes = "; ".join(f"{k} files {statistics.mean(v):.0f} tokens on average (min {min(v)}, max {max(v)})"
                       for k, v in (file_tokens or {}).items() if v)
-    info = machine.describe()
-    load = os.getloadavg()
     return "\n".join([
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {info}, load average at the end "
-        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; model qwen2.5-coder-0.5b "
-        f"(Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens"
-        + (f", options {options}" if options else "") + "." + (f" {sizes}." if sizes else ""),
+        run_header(max_tokens) + (f", options {options}" if options else "") + "."
+        + (f" {sizes}." if sizes else ""),
         "",
         *rows,
         "",
         "prompt tokens, TTFT (time to first token: mostly prefill) and tokens generated are means.",
     ])
+
+
+def run_header(max_tokens: int) -> str:
+    """When and where a bench ran, and the model it asked."""
+    load = os.getloadavg()
+    return (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()}, load "
+            f"average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; model qwen2.5-coder-0.5b "
+            f"(Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens")
 
 
 def write_section(path: Path, table: str) -> None:
