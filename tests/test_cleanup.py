@@ -296,3 +296,35 @@ def test_an_unfinished_lisp_definition_offers_its_first_line_rather_than_nothing
     assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "(defun go-guru-describe-all ()"
     # A balanced start is still preferred to an unbalanced first line.
     assert cleanup.clean("(provide 'go-guru)\n(defun x (", ctx, QWEN_STOPS).text == "(provide 'go-guru)"
+
+
+def test_a_word_the_same_as_the_one_before_the_cursor_is_no_repeat():
+    """Go names a field after its type: `ParseErrorsWhitelist ParseErrorsWhitelist`."""
+    ctx = real_hole("go/spf13-pflag-1.0.6~git20210604/flag.go", "ParseErrorsWhitelist ParseErrorsWhitelist",
+                    "ParseErrorsWhitelist ")
+    raw = "ParseErrorsWhitelist\n\n\t// Flags is a map of flags"
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "ParseErrorsWhitelist"
+
+
+@pytest.mark.parametrize("path, raw, head", [
+    ("javascript/express-4.21.2/index.js", "function restoreProps(obj, props) {\n  for (var key in props) {\n    obj",
+     "function restoreProps(obj, props) {"),
+    ("go/gorilla-mux-1.8.0/mux.go", "func (r *Router) WalkAll(walkFn WalkFunc) error {\n\treturn r.walk(walkFn, []*Route{",
+     "func (r *Router) WalkAll(walkFn WalkFunc) error {"),
+    ("python/attrs-24.2.0/validators.py", 'def _parse(value):\n    """Parse the value',
+     "def _parse(value):"),
+    ("c/markupsafe-2.1.5/_speedups.c", "static int\nmodule_exec(PyObject *m)\n{\n  if (PyModule_AddFunctions(m,",
+     "static int\nmodule_exec(PyObject *m)"),
+])
+def test_at_the_end_of_a_file_an_unfinished_definition_offers_its_head(path, raw, head):
+    """The model ran out of tokens inside a new definition: its head is offered (and judged as
+    the head of a block), not nothing."""
+    text = (REAL / path).read_text(encoding="utf-8").rstrip("\n") + "\n\n"
+    ctx = context.build(DocumentStore().open(f"file:///real/{Path(path).name}", text, 1, ctx_language(path)),
+                        len(text), ContextConfig())
+    assert ctx is not None and ctx.multiline
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == head
+
+
+def ctx_language(path: str) -> str:
+    return {"py": "python", "js": "javascript", "go": "go", "c": "c", "h": "c", "el": "emacs-lisp"}[path.rsplit(".", 1)[1]]

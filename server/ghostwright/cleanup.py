@@ -41,7 +41,9 @@ def drop_echo_of_line(text: str, ctx: Context) -> str:
     (`def count(self) -> int:` + ` -> int:\n        return …`): the repeat goes."""
     nl = text.find("\n")
     head = text[:nl].strip()
-    if nl <= 0 or len(head) < 3 or ctx.line_suffix.strip():
+    # Only a repeat of a block opener's end: a word that equals the one before the cursor may
+    # well be right (Go's `ParseErrorsWhitelist ParseErrorsWhitelist`).
+    if nl <= 0 or len(head) < 3 or ctx.line_suffix.strip() or not ctx.multiline or head[-1] not in ":{([":
         return text
     return text[nl:] if ctx.line_prefix.rstrip().endswith(head) else text
 
@@ -278,14 +280,15 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
         else:
             return text[:i].rstrip(), True
     if final and own and ctx.multiline:
-        balanced = text[:last_balanced].rstrip()
-        if balanced.strip():
-            return balanced, False
-        # Rather than nothing: the model's first line (a definition's head the user goes on
-        # writing); languages with a grammar have it checked next.
         start = len(text) - len(text.lstrip())
         nl = text.find("\n", start)
-        return (text if nl == -1 else text[:nl]).rstrip(), False
+        first_end = len(text) if nl == -1 else nl
+        if last_balanced >= first_end:
+            return text[:last_balanced].rstrip(), False
+        # Not even the first line is balanced: rather than part of it or nothing, the whole
+        # first line (the head of a block the user goes on writing); languages with a grammar
+        # have it checked next, as the head of a block.
+        return text[:first_end].rstrip(), False
     return text, False
 
 
@@ -319,11 +322,37 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
     start = text.rfind("\n", 0, start) + 1
     end = text.find("\n", start)
     first = text[start: len(text) if end == -1 else end]
-    for end in [len(text)] + cuts + [start + i for i in token_ends(first)]:
+    for end in [len(text)] + cuts:
+        candidate = text[:end].rstrip()
+        if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
+            return candidate
+    head = text[: start + len(first)].rstrip()
+    closing = _block_end(head, ctx) if ctx.multiline else None
+    if closing is not None and judge.fits(len(ctx.prefix), head + closing):
+        return head  # the head of a block the model had not finished: the user writes the rest
+    for end in [start + i for i in token_ends(first)]:
         candidate = text[:end].rstrip()
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
     return ""
+
+
+def _block_end(head: str, ctx: Context) -> str | None:
+    """What would end the block `head` opens, for judging the head alone: its own brackets
+    closed (`function f(a) {` → `\n}`), or a body for Python's `:`; None when it opens none."""
+    own: list[str] = []
+    for _, ch in _scan(head, LINE_COMMENT.get(ctx.language), [], False, _open_quote(ctx)):
+        if ch in OPENERS:
+            own.append(ch)
+        elif own and own[-1] == PAIR[ch]:
+            own.pop()
+    last = head.rstrip().split("\n")[-1]
+    indent = last[: _indent(last)] if last.strip() != last or "\n" in head else ctx.line_prefix[: _indent(ctx.line_prefix)]
+    if ctx.language == "python" and head.rstrip().endswith(":") and not own:
+        return "\n" + indent + _indent_unit(ctx) + "pass"
+    if not own:
+        return None
+    return "\n" + indent + "".join(dict(zip(OPENERS, CLOSERS))[o] for o in reversed(own))
 
 
 _WORDISH = re.compile(r"[\w$@]")
