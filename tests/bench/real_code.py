@@ -227,6 +227,17 @@ def make_holes(files: dict[str, list[tuple[str, str]]], per_language: int, seed:
     return holes
 
 
+def interleaved(holes: list[Hole]) -> list[Hole]:
+    """One language after the other, hole by hole: a run cut short still covers every language."""
+    by_language: dict[str, list[Hole]] = defaultdict(list)
+    for hole in holes:
+        by_language[hole.language].append(hole)
+    out: list[Hole] = []
+    for i in range(max((len(v) for v in by_language.values()), default=0)):
+        out += [v[i] for v in by_language.values() if i < len(v)]
+    return out
+
+
 # --- scoring ---
 def first_line(text: str) -> str:
     return text.split("\n", 1)[0].strip()
@@ -274,7 +285,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     from ghostwright.bench import quality
     from ghostwright.config import OpenVinoConfig
 
-    holes = make_holes(load_files(), per_language, languages=languages)
+    holes = interleaved(make_holes(load_files(), per_language, languages=languages))
     print(f"{len(holes)} holes; loading the model for the baseline and starting the server", flush=True)
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
     await backend.load(lambda _m: None)
