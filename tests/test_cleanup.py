@@ -328,3 +328,12 @@ def test_at_the_end_of_a_file_an_unfinished_definition_offers_its_head(path, raw
 
 def ctx_language(path: str) -> str:
     return {"py": "python", "js": "javascript", "go": "go", "c": "c", "h": "c", "el": "emacs-lisp"}[path.rsplit(".", 1)[1]]
+
+
+def test_a_block_head_offered_on_a_line_between_statements_is_kept():
+    """One line of a new block (`if x {`) where one statement was asked for: the head is offered,
+    judged with its block closed, not dropped for the brace it leaves open."""
+    ctx = real_hole("go/spf13-pflag-1.0.6~git20210604/flag.go", "flag.ShorthandDeprecated = usageMessage")
+    assert not ctx.multiline
+    raw = 'if usageMessage == "" {\n\t\treturn fmt.Errorf("deprecated message for flag %q must be set", name)'
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == 'if usageMessage == "" {'

@@ -327,7 +327,7 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
     head = text[: start + len(first)].rstrip()
-    closing = _block_end(head, ctx) if ctx.multiline else None
+    closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
     if closing is not None and judge.fits(len(ctx.prefix), head + closing):
         return head  # the head of a block the model had not finished: the user writes the rest
     for end in [start + i for i in token_ends(first)]:
