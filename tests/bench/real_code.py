@@ -12,7 +12,6 @@ import json
 import random
 import re
 import statistics
-import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -278,9 +277,6 @@ class Score:
 # --- running ---
 async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path | None,
               languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False) -> dict:
-    from lsprotocol import types as lsp
-    from pytest_lsp import ClientServerConfig
-
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.bench import quality
     from ghostwright.config import OpenVinoConfig
@@ -291,20 +287,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     await backend.load(lambda _m: None)
     init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
             "openvino": {"device": "CPU"}}
-    client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
-
-    @client.feature("ghostwright/partialCompletion")
-    def _partial(_params) -> None:
-        pass
-
-    await client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), initialization_options=init))
-    deadline = time.monotonic() + 300
-    while True:
-        status = await client.protocol.send_request_async("ghostwright/status", {})
-        if status.backendReady or status.backendError or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    client = await quality.start_server(init)
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
     records = []
     done = {r["id"]: r for r in read_trace(trace)} if resume and trace is not None and trace.exists() else {}

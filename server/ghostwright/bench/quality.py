@@ -215,6 +215,28 @@ async def _last_generation(client, before: int) -> dict:
     return {}
 
 
+async def start_server(init: dict):
+    """The real server in its own process, as an editor starts it, once its model has loaded."""
+    from lsprotocol import types as lsp
+    from pytest_lsp import ClientServerConfig
+
+    client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
+
+    @client.feature("ghostwright/partialCompletion")
+    def _partial(_params) -> None:  # streamed text is not scored: the final answer is
+        pass
+
+    await client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), initialization_options=init))
+    deadline = time.monotonic() + 300
+    while True:
+        status = await client.protocol.send_request_async("ghostwright/status", {})
+        if status.backendReady or status.backendError or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    return client
+
+
 def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
     """The size of the prompt ghostwright builds for this task, counted here with the same code."""
     from ghostwright import completion
@@ -228,9 +250,6 @@ def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
 async def run(limit: int | None, max_tokens: int, options: dict, out: Path | None,
               systems: tuple[str, ...] = ("ghostwright", "baseline"),
               settings: tuple[str, ...] = SETTINGS) -> dict:
-    from lsprotocol import types as lsp
-    from pytest_lsp import ClientServerConfig
-
     from ghostwright import config as configuration
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.config import OpenVinoConfig
@@ -248,20 +267,7 @@ async def run(limit: int | None, max_tokens: int, options: dict, out: Path | Non
     gw_config = configuration.load(init)[0]
     file_tokens = {s: [backend.count_tokens(t.before + t.after) for t in tasks if t.setting == s]
                    for s in settings}
-    client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
-
-    @client.feature("ghostwright/partialCompletion")
-    def _partial(_params) -> None:  # streamed text is not scored: the final answer is
-        pass
-
-    await client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), initialization_options=init))
-    deadline = time.monotonic() + 300
-    while True:
-        status = await client.protocol.send_request_async("ghostwright/status", {})
-        if status.backendReady or status.backendError or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    client = await start_server(init)
     scores = {(who, setting, kind): Score() for who in ("ghostwright", "baseline")
               for setting in SETTINGS for kind in ("single", "multi")}
     started = time.monotonic()
