@@ -353,14 +353,15 @@ def table_from_traces(paths: list[Path], per_language: int, languages: tuple[str
                 if who not in record:
                     continue
                 name = who if len(paths) == 1 or who == "baseline" else f"{who} ({path.stem})"
-                if who == "baseline" and any(s == "baseline" for s in systems) and path != paths[0]:
-                    continue  # the baseline of the first trace only: the same answers every run
+                if who == "baseline" and path != paths[-1]:
+                    continue  # the baseline of the last run only: side by side with its ghostwright
                 if name not in systems:
                     systems.append(name)
                 for key in ((hole.language, hole.place), (hole.language, "all"), ("all", hole.place),
                             ("all", "all")):
                     scores[(name, *key)].add(hole, record[who], record[f"{who}_s"])
     names = ", ".join(f"`{p.name}`" for p in paths)
+    systems.sort(key=lambda name: name == "baseline")  # ghostwright's runs first
     return render(scores, 64, len(common), tuple(systems),
                   f"From the traces {names} (the {len(common)} holes they share); the machine and load of "
                   "each run are given with it below.")
@@ -487,11 +488,12 @@ def write_section(path: Path, table: str) -> None:
             "*lisp-closers* (the last word of a Lisp line ending in `))`, and its closers). Drawn by a "
             "seed, in turn from each kind, so a LIMIT still covers every kind. The whole file is opened "
             "in one LSP session of the real server (debounce 0, no result cache), then asked once at the "
-            "hole. The baseline is llm-ls's strategy on the same model, as in the HumanEval bench below "
+            "hole. The baseline is llm-ls's strategy on the same model, as in the HumanEval bench above "
             "(1024-token window of alternate lines, the whole generation, cut at the first newline). "
             "Exact first line: the answer's first line equals the rest of the line (blanks at its ends "
             "aside); edit similarity: difflib's ratio of the two, 0–100; empty: no text at all (every "
-            "hole has text to find).\n\n"
+            "hole has text to find). `--trace FILE` keeps every answer (`--resume` goes on from it); `--table A B` "
+            "prints the tables of earlier traces side by side.\n\n"
             f"{table}\n")
     replace_section(path, head, body)
 
