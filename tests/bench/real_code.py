@@ -276,7 +276,8 @@ class Score:
 
 # --- running ---
 async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path | None,
-              languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False) -> dict:
+              languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False,
+              context_options: dict | None = None) -> dict:
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.bench import quality
     from ghostwright.config import OpenVinoConfig
@@ -286,7 +287,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
     await backend.load(lambda _m: None)
     init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
-            "openvino": {"device": "CPU"}}
+            "openvino": {"device": "CPU"}, "context": dict(context_options or {})}
     client = await quality.start_server(init)
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
     records = []
@@ -511,6 +512,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="in process, no LSP: write each hole's raw model text and answer here")
     parser.add_argument("--reclean", type=Path, default=None,
                         help="judge the raw texts of an earlier --raw run with today's clean-up")
+    parser.add_argument("--prefix-tokens", type=int, default=None, help="override context.maxPrefixTokens")
+    parser.add_argument("--suffix-tokens", type=int, default=None, help="override context.maxSuffixTokens")
     parser.add_argument("--resume", action="store_true", help="keep the holes the --trace file has answered")
     parser.add_argument("--table", type=Path, nargs="+", default=None,
                         help="print (and with --write, write) the tables of earlier runs' traces")
@@ -530,7 +533,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     systems = (args.only,) if args.only else ("ghostwright", "baseline")
     asyncio.run(run(args.limit, args.max_tokens, args.write if not args.only else None, args.trace,
-                    languages, systems, args.resume))
+                    languages, systems, args.resume,
+                    {k: v for k, v in (("maxPrefixTokens", args.prefix_tokens),
+                                       ("maxSuffixTokens", args.suffix_tokens)) if v is not None}))
 
 
 if __name__ == "__main__":
