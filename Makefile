@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-quality bench-latency bench-backends bench-soak bench-bounds clean emacs-deps
+.PHONY: install run test bench bench-quality bench-real bench-latency bench-backends bench-soak bench-bounds clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -57,7 +57,14 @@ bench-quality: install
 	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT)) \
 	  $(if $(FILE_SIZE),--file-size $(FILE_SIZE))
 
+# Real code in five languages (tests/bench/data/real), holes of many kinds, against llm-ls's
+# strategy on the same model. LIMIT=N holes per language for a quick run (default 130).
+bench-real: install
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BIN)/python tests/bench/real_code.py --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
+
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
+
 bench-backends: install
 	$(BIN)/python tests/bench/bench_backends.py
 

@@ -118,3 +118,30 @@ def test_the_template_can_be_chosen_in_config():
     assert config.completion.template == "starcoder"
     assert apply_settings(config, {"completion": {"template": "gpt"}}, "test")
     assert config.completion.template == "starcoder"
+
+
+REAL = __import__("pathlib").Path(__file__).parent / "bench" / "data" / "real"
+
+
+def _hole(path: str, line_no: int, language: str) -> context.Context:
+    """The context at line `line_no` (1-based) of a real file, the line taken out from its indentation."""
+    text = (REAL / path).read_text(encoding="utf-8")
+    lines = text.split("\n")
+    line = lines[line_no - 1]
+    start = sum(len(l) + 1 for l in lines[: line_no - 1]) + len(line) - len(line.lstrip())
+    doc = DocumentStore().open("file:///real/x", text[:start] + text[start + len(line.lstrip()):], 1, language)
+    ctx = context.build(doc, start, ContextConfig())
+    assert ctx is not None
+    return ctx
+
+
+def test_the_suffix_shows_what_a_decorator_belongs_to_even_when_it_is_too_big_to_take_whole():
+    ctx = _hole("python/attrs-24.2.0/validators.py", 129, "python")  # @attrs(...) above a long class
+    assert ctx.suffix.startswith("\nclass _MatchesReValidator:\n    pattern = attrib()")
+
+
+def test_the_suffix_does_not_show_the_head_of_the_next_definition_past_a_blank_line():
+    """The start of another definition invites the model to write that one's body."""
+    ctx = ctx_of('def a(n):\n    """Double."""\n    █\n\n\ndef solve(N):\n    """Sum the digits of N."""\n'
+                 + "    x = 1\n" * 200, "python")
+    assert "def solve" not in ctx.suffix and "Sum the digits" not in ctx.suffix

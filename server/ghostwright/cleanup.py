@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -33,6 +34,51 @@ def strip_repeated_indent(text: str, ctx: Context) -> str:
     if ctx.line_prefix and not ctx.line_prefix.strip():
         return text.lstrip(" \t") if text[:1] in " \t" else text
     return text
+
+
+def drop_echo_of_line(text: str, ctx: Context) -> str:
+    """The model repeating the end of the cursor line before going on to the next
+    (`def count(self) -> int:` + ` -> int:\n        return …`): the repeat goes."""
+    nl = text.find("\n")
+    head = text[:nl].strip()
+    # Only a repeat of a block opener's end: a word that equals the one before the cursor may
+    # well be right (Go's `ParseErrorsWhitelist ParseErrorsWhitelist`).
+    if nl <= 0 or len(head) < 3 or ctx.line_suffix.strip() or not ctx.multiline or head[-1] not in ":{([":
+        return text
+    return text[nl:] if ctx.line_prefix.rstrip().endswith(head) else text
+
+
+def _indent_unit(ctx: Context) -> str:
+    """The step by which the window's lines indent: the commonest increase between two lines."""
+    steps: dict[str, int] = {}
+    previous = ""
+    for line in ctx.prefix.split("\n")[-200:]:
+        if not line.strip():
+            continue
+        ws = line[: _indent(line)]
+        if len(ws) > len(previous) and ws.startswith(previous):
+            step = ws[len(previous):]
+            steps[step] = steps.get(step, 0) + 1
+        previous = ws
+    return max(steps, key=steps.get) if steps else ("\t" if ctx.language == "go" else "    ")
+
+
+def start_body_on_next_line(text: str, ctx: Context) -> str:
+    """After a line that opens a block (`def f():`, `if (x) {`), the body goes on the next line:
+    a completion that starts on the opener's line moves there, at the body's indentation."""
+    head = ctx.line_prefix.rstrip()
+    if not ctx.multiline or not head or ctx.line_suffix.strip() or not text.strip() or text.startswith("\n"):
+        return text
+    first = text.split("\n", 1)[0].strip()
+    if ctx.language == "python":
+        if not head.endswith(":") or first.startswith("#"):
+            return text
+    elif not head.endswith("{") or first.startswith(("}", "//", "/*")) or first.endswith("}"):
+        return text
+    lead = text[: len(text) - len(text.lstrip(" \t"))]
+    base = ctx.line_prefix[: _indent(ctx.line_prefix)]
+    indent = lead if len(lead) > len(base) and lead.startswith(base) else base + _indent_unit(ctx)
+    return "\n" + indent + text.lstrip(" \t")
 
 
 def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
@@ -96,11 +142,12 @@ def trim_trailing_whitespace(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
 
 
-def _scan(text: str, comment: str | None, stack: list[str], lisp_mode: bool) -> list[tuple[int, str]]:
-    """Bracket events (offset, char) outside strings and comments; updates nothing itself."""
+def _scan(text: str, comment: str | None, stack: list[str], lisp_mode: bool,
+          quote: str = "") -> list[tuple[int, str]]:
+    """Bracket events (offset, char) outside strings and comments; updates nothing itself.
+    `quote` is the string the text starts inside of (a completion inside a string)."""
     events = []
     i, n = 0, len(text)
-    quote = ""
     while i < n:
         ch = text[i]
         if quote:
@@ -137,32 +184,59 @@ def _is_quote(text: str, i: int) -> bool:
 
 
 @lru_cache(maxsize=16)
-def _closers_allowed(language: str, prefix: str, suffix: str) -> int:
-    """Brackets the prefix left open, less those the suffix closes: the same for every judgement
-    of one request's text (a scan of the whole window, so done once)."""
+def _closers_allowed(language: str, prefix: str, suffix: str) -> tuple[str, int, int]:
+    """The brackets the prefix left open, innermost last, with how many of them the rest of the
+    cursor line closes and how many the whole suffix closes (a scan of the whole window, so done
+    once per request). Emacs Lisp counts parens only."""
     lisp_mode = language == "emacs-lisp"
     comment = LINE_COMMENT.get(language)
     if lisp_mode:
         head = prefix[prefix.rfind("\n(") + 1:] if "\n(" in prefix else prefix
-        prefix_open = lisp.read(head).depth
+        stack = ["("] * lisp.read(head).depth
     else:
-        stack: list[str] = []
+        stack = []
         for _, ch in _scan(prefix, comment, stack, False):
             if ch in OPENERS:
                 stack.append(ch)
             elif stack and stack[-1] == PAIR[ch]:
                 stack.pop()
-        prefix_open = len(stack)
-    suffix_closes = 0
+    line_end = suffix.find("\n")
+    line_end = len(suffix) if line_end == -1 else line_end
+    suffix_closes = line_closes = 0
     depth = 0
-    for _, ch in _scan(suffix, comment, [], lisp_mode):
+    for i, ch in _scan(suffix, comment, [], lisp_mode):
         if ch in OPENERS:
             depth += 1
         elif depth:
             depth -= 1
         else:
             suffix_closes += 1
-    return max(0, prefix_open - suffix_closes)
+            line_closes += i < line_end
+    return "".join(stack), line_closes, suffix_closes
+
+
+def _open_quote(ctx: Context) -> str:
+    """The quote of a string the cursor line leaves open ("" if none): the completion's text
+    starts inside it, so its first quote closes the string rather than opening one."""
+    if ctx.language == "emacs-lisp":
+        return '"' if ctx.in_string and lisp.read(ctx.line_prefix).in_string else ""
+    # From the cursor line: a string left open there is not a string node to the parser.
+    quote = ""
+    i = 0
+    line = ctx.line_prefix
+    while i < len(line):
+        ch = line[i]
+        if quote:
+            if ch == "\\":
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'`" and (ch != "'" or _is_quote(line, i)):
+            quote = ch
+        elif ch == LINE_COMMENT.get(ctx.language, "\0")[0] and line.startswith(LINE_COMMENT[ctx.language], i):
+            return ""
+        i += 1
+    return quote
 
 
 def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
@@ -170,11 +244,22 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
     text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
     lisp_mode = ctx.language == "emacs-lisp"
     comment = LINE_COMMENT.get(ctx.language)
-    allowed = _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
+    stack, line_closes, suffix_closes = _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
+    # The completion comes before the suffix: its closers end the innermost open brackets, and
+    # the closers right of the cursor end what is left. Its first line may close what the
+    # cursor line leaves open (the closers further down may belong to brackets the line was to
+    # open: `.map((id) => {`); its further lines stop short of what the lines below close.
+    # Without a grammar to check the result (Lisps), every line stops short of them.
+    if lisp_mode or syntax.grammar(ctx.language) is None:
+        line_closes = suffix_closes
+    outer = list(stack[line_closes:])
+    further = len(stack) - suffix_closes
+    closed = 0
+    first_line_end = text.find("\n", len(text) - len(text.lstrip()))
     own: list[str] = []
-    closed_outer = 0
     last_balanced = 0
-    for i, ch in _scan(text, comment, [], lisp_mode):
+    events = _scan(text, comment, [], lisp_mode, _open_quote(ctx))
+    for k, (i, ch) in enumerate(events):
         if ch in OPENERS:
             if not own:
                 last_balanced = i
@@ -183,30 +268,107 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
             own.pop()
             if not own:
                 last_balanced = i + 1
-        else:
-            closed_outer += 1
-            if closed_outer > allowed:
-                return text[:i].rstrip(), True
+        elif outer and (lisp_mode or outer[-1] == PAIR[ch]) and \
+                (first_line_end == -1 or i < first_line_end or closed < further):
+            outer.pop()
+            closed += 1
             last_balanced = i + 1
+        elif _reopens(text, events[k:], i):
+            # `} else {`, `} catch (e) {`: the line closes a block the suffix closes too and opens
+            # the next one, which the suffix's closer then ends.
+            own.append(PAIR[ch])
+        else:
+            return text[:i].rstrip(), True
     if final and own and ctx.multiline:
-        return text[:last_balanced].rstrip(), False
+        start = len(text) - len(text.lstrip())
+        nl = text.find("\n", start)
+        first_end = len(text) if nl == -1 else nl
+        if last_balanced >= first_end:
+            return text[:last_balanced].rstrip(), False
+        # Not even the first line is balanced: rather than part of it or nothing, the whole
+        # first line (the head of a block the user goes on writing); languages with a grammar
+        # have it checked next, as the head of a block.
+        return text[:first_end].rstrip(), False
     return text, False
 
 
+def _reopens(text: str, events: list[tuple[int, str]], at: int) -> bool:
+    """The closer at `at` starts a line that opens as many brackets as it closes, ending with
+    an opener: a block that closes and the next that opens (`} else {`, `}, {`)."""
+    line_start = text.rfind("\n", 0, at) + 1
+    if text[line_start:at].strip():
+        return False
+    end = text.find("\n", at)
+    end = len(text) if end == -1 else end
+    depth = 0
+    for i, ch in events:
+        if i >= end:
+            break
+        depth += 1 if ch in OPENERS else -1
+    return depth >= 0 and text[:end].rstrip()[-1:] in OPENERS
+
+
 def best_syntax_cut(text: str, ctx: Context) -> str:
-    """Reparse prefix + completion + suffix; keep the longest cut (at line ends) that adds no
-    syntax error to what the window had without it — nothing, when every cut adds one."""
+    """Reparse prefix + completion + suffix; keep the longest cut that adds no syntax error to
+    what the window had without it: at line ends, then, rather than nothing, inside the first
+    line at the end of a token (`x = f(a, b` → `x = f`)."""
     if not text or syntax.grammar(ctx.language) is None:
         return text
     judge = _judge(ctx.language, ctx.prefix, ctx.suffix)
     if judge is None:
         return text
     cuts = [i for i, ch in enumerate(text) if ch == "\n"][::-1] if ctx.multiline else []
+    start = len(text) - len(text.lstrip())  # the first line with text (after a block opener, the next)
+    start = text.rfind("\n", 0, start) + 1
+    end = text.find("\n", start)
+    first = text[start: len(text) if end == -1 else end]
     for end in [len(text)] + cuts:
         candidate = text[:end].rstrip()
-        if judge.fits(len(ctx.prefix), candidate):
+        if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
+            return candidate
+    head = text[: start + len(first)].rstrip()
+    closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
+    if closing is not None and judge.fits(len(ctx.prefix), head + closing):
+        return head  # the head of a block the model had not finished: the user writes the rest
+    for end in [start + i for i in token_ends(first)]:
+        candidate = text[:end].rstrip()
+        if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
     return ""
+
+
+def _block_end(head: str, ctx: Context) -> str | None:
+    """What would end the block `head` opens, for judging the head alone: its own brackets
+    closed (`function f(a) {` → `\n}`), or a body for Python's `:`; None when it opens none."""
+    own: list[str] = []
+    for _, ch in _scan(head, LINE_COMMENT.get(ctx.language), [], False, _open_quote(ctx)):
+        if ch in OPENERS:
+            own.append(ch)
+        elif own and own[-1] == PAIR[ch]:
+            own.pop()
+    last = head.rstrip().split("\n")[-1]
+    indent = last[: _indent(last)] if last.strip() != last or "\n" in head else ctx.line_prefix[: _indent(ctx.line_prefix)]
+    if ctx.language == "python" and head.rstrip().endswith(":") and not own:
+        return "\n" + indent + _indent_unit(ctx) + "pass"
+    if not own:
+        return None
+    return "\n" + indent + "".join(dict(zip(OPENERS, CLOSERS))[o] for o in reversed(own))
+
+
+_WORDISH = re.compile(r"[\w$@]")
+
+
+def token_ends(line: str) -> list[int]:
+    """Where `line` can be cut short without splitting a word or a number: the ends of its
+    tokens but the last, longest first."""
+    ends = []
+    for i in range(1, len(line)):
+        a, b = line[i - 1], line[i]
+        if a.isspace():
+            continue
+        if b.isspace() or bool(_WORDISH.match(a)) != bool(_WORDISH.match(b)) or a in CLOSERS or b in OPENERS:
+            ends.append(i)
+    return ends[::-1]
 
 
 # The syntax check reparses the largest definition or statement around the cursor of at most
@@ -292,21 +454,23 @@ def drop_repetition(text: str, ctx: Context) -> str:
 
 @lru_cache(maxsize=64)
 def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) -> Cleaned:
-    """Model text → editor text. `final` adds the steps that judge a finished completion
-    (own brackets closed, the reparse); partials get every other step.
+    """Model text → editor text. `final` adds the step that judges a finished completion (its
+    own brackets closed); partials get every other step, the reparse too.
 
     Remembered: the generation's thread judges each text as it arrives, and the request that
     shows it asks for the same clean-up right after."""
     text, done = cut_at_stops(raw, stops)
     text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
     text = strip_repeated_indent(text, ctx)
+    text = start_body_on_next_line(drop_echo_of_line(text, ctx), ctx)
     text, single_done = cut_single_line(text, ctx)
     text, dedent_done = cut_at_dedent(text, ctx)
     text, blank_done = cut_after_blank_dedent(text, ctx)
     text = trim_trailing_whitespace(text)
     text = drop_suffix_overlap(text, ctx)
     text, bracket_done = balance_brackets(text, ctx, final)
-    if final:
-        text = best_syntax_cut(text, ctx)
+    # Partials go through the same judgement as the final text: what the final answer would
+    # take back must not be shown on the way.
+    text = best_syntax_cut(text, ctx)
     text = drop_repetition(text, ctx)
     return Cleaned(text, done or lang_done or single_done or dedent_done or blank_done or bracket_done)

@@ -132,6 +132,37 @@ def _has_body(line_prefix: str, next_line: str | None) -> bool:
         and next_line.strip()[:1] not in ")]}"
 
 
+# The suffix window ends where a whole statement or definition ends; when the next one is
+# larger than its budget, it would hold only the rest of the cursor line, and neither the model
+# nor the syntax check would see what follows (the class a decorator belongs to, the body under
+# the line being written). It keeps the lines that follow in the same paragraph of the same
+# block, up to this many, within budget: not past a blank line or a dedent, where the start of
+# another definition would invite the model to write that one's body.
+MIN_SUFFIX_LINES = 4
+
+
+def _with_next_lines(text: str, offset: int, suffix: str, budget: int,
+                     count_tokens: windows.TokenCounter | None) -> str:
+    if budget <= 0 or suffix.count("\n") >= MIN_SUFFIX_LINES:
+        return suffix
+    line_start = text.rfind("\n", 0, offset) + 1
+    indent = _indent_width(text[line_start:offset]) if text[line_start:offset].strip() else offset - line_start
+    end = text.find("\n", offset)
+    if end == -1:
+        return suffix
+    for _ in range(MIN_SUFFIX_LINES):
+        nl = text.find("\n", end + 1)
+        line = text[end + 1: len(text) if nl == -1 else nl]
+        if not line.strip() or _indent_width(line) < indent:
+            break
+        end = len(text) if nl == -1 else nl
+    longer = text[offset:end]
+    if len(longer) <= len(suffix):
+        return suffix
+    count = count_tokens or windows.char_tokens
+    return longer if count(longer) <= budget else suffix
+
+
 def build(doc: Document, offset: int, config: ContextConfig,
           count_tokens: windows.TokenCounter | None = None,
           count_each: windows.BatchCounter | None = None) -> Context | None:
@@ -166,6 +197,7 @@ def build(doc: Document, offset: int, config: ContextConfig,
         doc.window_anchor = anchor  # kept on the document so the next request starts from it
     except AttributeError:
         pass
+    suffix = _with_next_lines(text, offset, window.suffix, config.max_suffix_tokens, count_tokens)
 
     pattern = opener(language)
     indent = _indent_width(line_prefix) if line_prefix.strip() else len(line_prefix)
@@ -180,7 +212,7 @@ def build(doc: Document, offset: int, config: ContextConfig,
 
     return Context(
         prefix=window.prefix,
-        suffix=window.suffix,
+        suffix=suffix,
         language=language,
         multiline=multiline,
         line_prefix=line_prefix,

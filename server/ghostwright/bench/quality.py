@@ -172,13 +172,16 @@ async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float
 
 
 # --- ghostwright, as an editor sees it ---
-async def run_ghostwright(client, task: Task, serial: int) -> tuple[str, float, dict]:
+async def run_ghostwright(client, task: Task, serial: int, uri: str | None = None,
+                          language_id: str = "python") -> tuple[str, float, dict]:
+    """Open the task's whole file, ask once at its cursor, close it: the answer, the time to it,
+    and the server's figures for the generation."""
     from lsprotocol import types as lsp
 
-    uri = f"file:///bench/{task.task_id.replace('/', '_')}_{task.setting}_{serial}.py"
+    uri = uri or f"file:///bench/{task.task_id.replace('/', '_')}_{task.setting}_{serial}.py"
     text = task.before + task.after
     client.text_document_did_open(lsp.DidOpenTextDocumentParams(
-        text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+        text_document=lsp.TextDocumentItem(uri=uri, language_id=language_id, version=1, text=text)))
     line = task.before.count("\n")
     character = len(task.before) - task.before.rfind("\n") - 1
     before = await _generations(client)
@@ -212,6 +215,28 @@ async def _last_generation(client, before: int) -> dict:
     return {}
 
 
+async def start_server(init: dict):
+    """The real server in its own process, as an editor starts it, once its model has loaded."""
+    from lsprotocol import types as lsp
+    from pytest_lsp import ClientServerConfig
+
+    client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
+
+    @client.feature("ghostwright/partialCompletion")
+    def _partial(_params) -> None:  # streamed text is not scored: the final answer is
+        pass
+
+    await client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(), initialization_options=init))
+    deadline = time.monotonic() + 300
+    while True:
+        status = await client.protocol.send_request_async("ghostwright/status", {})
+        if status.backendReady or status.backendError or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    return client
+
+
 def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
     """The size of the prompt ghostwright builds for this task, counted here with the same code."""
     from ghostwright import completion
@@ -225,9 +250,6 @@ def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
 async def run(limit: int | None, max_tokens: int, options: dict, out: Path | None,
               systems: tuple[str, ...] = ("ghostwright", "baseline"),
               settings: tuple[str, ...] = SETTINGS) -> dict:
-    from lsprotocol import types as lsp
-    from pytest_lsp import ClientServerConfig
-
     from ghostwright import config as configuration
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.config import OpenVinoConfig
@@ -245,20 +267,7 @@ async def run(limit: int | None, max_tokens: int, options: dict, out: Path | Non
     gw_config = configuration.load(init)[0]
     file_tokens = {s: [backend.count_tokens(t.before + t.after) for t in tasks if t.setting == s]
                    for s in settings}
-    client = await ClientServerConfig(server_command=[sys.executable, "-m", "ghostwright", "serve"]).start()
-
-    @client.feature("ghostwright/partialCompletion")
-    def _partial(_params) -> None:  # streamed text is not scored: the final answer is
-        pass
-
-    await client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(), initialization_options=init))
-    deadline = time.monotonic() + 300
-    while True:
-        status = await client.protocol.send_request_async("ghostwright/status", {})
-        if status.backendReady or status.backendError or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.2)
+    client = await start_server(init)
     scores = {(who, setting, kind): Score() for who in ("ghostwright", "baseline")
               for setting in SETTINGS for kind in ("single", "multi")}
     started = time.monotonic()
@@ -306,18 +315,22 @@ def render(scores: dict, max_tokens: int, options: dict, file_tokens: dict | Non
                             + f" | {mean(s.prompt_tokens)} | {mean(s.ttft)} | {mean(s.generated)} |")
     sizes = "; ".join(f"{k} files {statistics.mean(v):.0f} tokens on average (min {min(v)}, max {max(v)})"
                       for k, v in (file_tokens or {}).items() if v)
-    info = machine.describe()
-    load = os.getloadavg()
     return "\n".join([
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {info}, load average at the end "
-        f"{load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; model qwen2.5-coder-0.5b "
-        f"(Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens"
-        + (f", options {options}" if options else "") + "." + (f" {sizes}." if sizes else ""),
+        run_header(max_tokens) + (f", options {options}" if options else "") + "."
+        + (f" {sizes}." if sizes else ""),
         "",
         *rows,
         "",
         "prompt tokens, TTFT (time to first token: mostly prefill) and tokens generated are means.",
     ])
+
+
+def run_header(max_tokens: int) -> str:
+    """When and where a bench ran, and the model it asked."""
+    load = os.getloadavg()
+    return (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()}, load "
+            f"average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}; model qwen2.5-coder-0.5b "
+            f"(Q8_0 GGUF, OpenVINO GenAI on CPU), greedy, max {max_tokens} new tokens")
 
 
 def write_section(path: Path, table: str) -> None:
