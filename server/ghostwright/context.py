@@ -157,7 +157,8 @@ def _with_next_lines(text: str, offset: int, suffix: str, budget: int,
             break
         end = len(text) if nl == -1 else nl
     longer = text[offset:end]
-    if len(longer) <= len(suffix):
+    # Longer than any budget can hold (a minified line): not worth a tokenizer pass to learn it.
+    if len(longer) <= len(suffix) or len(longer) > budget * windows.MAX_CHARS_PER_TOKEN:
         return suffix
     count = count_tokens or windows.char_tokens
     return longer if count(longer) <= budget else suffix
