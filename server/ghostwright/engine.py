@@ -78,7 +78,7 @@ class Engine:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = self.base_config = config or configuration.Config()
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
-        self._tell_front = tell or (lambda message, level: log.warning("%s", message))
+        self._tell_front = tell or (lambda message, level: None)  # `tell` logs it in any case
         self._told = guards.OncePer()
         self._store = DocumentStore(self.config.completion.max_document_bytes)
         self._records: dict[str, Record] = {}
