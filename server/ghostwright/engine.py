@@ -78,7 +78,7 @@ class Engine:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = self.base_config = config or configuration.Config()
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
-        self._tell_front = tell or (lambda message, level: None)  # `tell` logs it in any case
+        self._tell_front = tell or (lambda message, level: log.warning("%s", message))
         self._told = guards.OncePer()
         self._store = DocumentStore(self.config.completion.max_document_bytes)
         self._records: dict[str, Record] = {}
@@ -91,7 +91,6 @@ class Engine:
         if not message.strip():  # a bare "ghostwright: " tells the user nothing
             log.error("an empty message was about to be shown", stack_info=True)
             message = "something failed without saying why: see the server's log (stderr)"
-        log.warning(message)
         self._tell_front(message, level)
 
     def tell_once(self, key: object, message: str, level: str = "warning") -> None:

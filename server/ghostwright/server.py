@@ -53,6 +53,7 @@ class GhostwrightServer(LanguageServer):
         self.engine.tell(message, level)
 
     def _show(self, message: str, level: str) -> None:
+        log.warning(message)
         kind = LEVELS.get(level, lsp.MessageType.Warning)
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=f"ghostwright: {message}"))
 
