@@ -13,9 +13,8 @@ from conftest import requires_model, session
 from test_router import fake, npu as openvino  # noqa: F401 (fixtures: the fake Ollama, the model loaded once)
 from ghostwright import router
 from ghostwright.backends.base import BackendError
-from ghostwright.completion import complete
 from ghostwright.config import Config, RouterConfig
-from ghostwright.documents import Document
+from ghostwright.engine import Engine
 
 BACKENDS = ("openvino", "ollama", "openai")
 POLICIES = RouterConfig.__dataclass_fields__["policy"].metadata["choices"]
@@ -82,26 +81,25 @@ async def test_a_valid_configuration_serves_and_one_that_cannot_is_named_once(
     monkeypatch.setattr(router, "build", build)
     monkeypatch.setattr(openvino, "load", loaded)
     cfg = configuration(fake.url, backend, policy, ollama, openai)
-    told: list[str] = []
-    failure = ""
+    cfg.completion.debounce_ms = 0
+    told: list[tuple[str, str]] = []  # (message, level), as the editor would be told
+    engine = Engine(cfg, tell=lambda message, level: told.append((message, level)), build=router.make_backend)
     try:
-        made = router.make_backend(cfg)
-        made.notify = told.append
-        await made.load(told.append)
-        doc = Document(uri="file:///tmp/policies.py", text=TEXT, language_id="python")
-        answer = await complete(doc, len(TEXT), cfg, made)
-    except BackendError as exc:
-        failure = str(exc)
+        engine.start()
+        engine.open("file:///tmp/policies.py", TEXT, 1, "python")
+        answer = await engine.complete("file:///tmp/policies.py", 1, 11)
     finally:
         for b in built:
             if b is not openvino:
                 await b.close()
+    errors = [message for message, level in told if level == "error"]
+    failure = errors[0] if errors else ""
     if should_serve(backend, policy, ollama, openai):
         assert not failure, failure
         assert answer.text.strip(), f"no completion from {answer.stats}"
     else:
-        assert failure.strip() and NAMES_A_KEY.search(failure), failure
-        assert failure not in told  # said once: by the error the server shows, not again
+        assert len(errors) == 1 and failure.strip() and NAMES_A_KEY.search(failure), told
+        assert failure not in [m for m, level in told if level != "error"]  # said once: by the error shown
 
 
 async def test_ollama_alone_on_the_gpu_serves_in_the_editor(fake):

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from conftest import ROOT, requires_model
+from conftest import ROOT, ready_session, requires_model
 
 pytestmark = requires_model
 EXAMPLE = "docs/examples/shapes.py:13:9"  # the empty body of Circle.area
@@ -33,6 +33,27 @@ def test_complete_json_prints_the_final_item_with_its_range():
     assert item["stats"]["tokens"] >= 1
     # The streamed output and the final item agree.
     assert ghostwright("complete", EXAMPLE).stdout.strip() == item["insertText"].strip()
+
+
+# The body of Circle.area (multi-line mode), and inside an expression (single-line mode).
+PLACES = [(13, 9), (17, 25)]
+
+
+async def test_the_cli_and_the_editor_get_the_same_text_at_the_same_place():
+    """`ghostwright complete` (so `make run`) shows exactly what the editor would get."""
+    path = ROOT / "docs/examples/shapes.py"
+    async with ready_session() as s:
+        s.open(path.resolve().as_uri(), path.read_text(encoding="utf-8"))
+        for line, col in PLACES:
+            run = ghostwright("complete", "--json", f"docs/examples/shapes.py:{line}:{col}")
+            assert run.returncode == 0, run.stderr
+            cli = json.loads(run.stdout)
+            answer = await s.complete_async(path.resolve().as_uri(), line - 1, col - 1)
+            assert answer.items, (line, col, cli)
+            item = answer.items[0]
+            assert item.insert_text.strip() and item.insert_text == cli["insertText"], (line, col)
+            start = {"line": item.range.start.line, "character": item.range.start.character}
+            assert cli["range"]["start"] == cli["range"]["end"] == start == {"line": line - 1, "character": col - 1}
 
 
 def test_bad_location_is_a_clear_error():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostwright.scheduler import Debouncer
+from ghostwright.scheduler import Rhythm, delay_seconds, wait_seconds
 
 BASE, LO, HI = 200, 150, 300
 
@@ -15,6 +15,23 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+class Debouncer:
+    """The rhythm of each document, as the engine keeps one in each document's record."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.rhythms: dict[str, Rhythm] = {}
+
+    def changed(self, uri: str) -> None:
+        self.rhythms.setdefault(uri, Rhythm()).record(self.clock())
+
+    def delay_seconds(self, uri: str, *args) -> float:
+        return delay_seconds(self.rhythms.get(uri) or Rhythm(), *args)
+
+    def wait_seconds(self, uri: str, *args) -> float:
+        return wait_seconds(self.rhythms.get(uri) or Rhythm(), self.clock(), *args)
 
 
 def typed(debouncer: Debouncer, clock: Clock, gaps_ms: list[float], uri: str = "file:///a.py") -> None:

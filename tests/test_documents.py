@@ -90,26 +90,26 @@ class _CountingBackend:
 
 
 def test_the_context_where_the_user_just_typed_is_built_before_the_request_and_never_stale():
-    from ghostwright.completion import Ahead
+    from ghostwright.completion import ahead, take
     from ghostwright.config import Config
     from ghostwright.documents import DocumentStore
 
-    store, backend, config, ahead = DocumentStore(), _CountingBackend(), Config(), Ahead()
+    store, backend, config = DocumentStore(), _CountingBackend(), Config()
     doc = store.open("file:///a.py", "def area(r):\n    \n", 1, "python")
     doc.apply_change((1, 4), (1, 4), "return", "utf-16")
     doc.version = 2
-    built = ahead.put(doc, doc.last_edit, config, backend)  # between the edit and the request
-    got = ahead.take(doc, doc.last_edit, config, backend, invoked=True)
-    assert got.ctx is built.ctx  # the request did no context work of its own
-    assert got.request.invoked and got.request.prompt == built.request.prompt
+    built = ahead(doc, doc.last_edit, config, backend)  # between the edit and the request
+    got = take(built, doc, doc.last_edit, config, backend, invoked=True)
+    assert got.ctx is built.prepared.ctx  # the request did no context work of its own
+    assert got.request.invoked and got.request.prompt == built.prepared.request.prompt
 
-    ahead.put(doc, doc.last_edit, config, backend)
+    stale = ahead(doc, doc.last_edit, config, backend)
     doc.apply_change((1, 10), (1, 10), " 3.14", "utf-16")  # typed on before the request came
     doc.version = 3
-    fresh = ahead.take(doc, doc.last_edit, config, backend)
+    fresh = take(stale, doc, doc.last_edit, config, backend)
     assert "return 3.14" in fresh.request.prompt
-    ahead.put(doc, doc.last_edit, config, backend)
-    assert "return 3.14" in ahead.take(doc, 9, config, backend).ctx.suffix  # asked elsewhere: built there
+    elsewhere = ahead(doc, doc.last_edit, config, backend)
+    assert "return 3.14" in take(elsewhere, doc, 9, config, backend).ctx.suffix  # asked elsewhere: built there
 
 
 def test_the_files_imports_follow_an_edit_of_them():

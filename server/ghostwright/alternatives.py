@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Awaitable, Callable
 
-from ghostwright import completion
-from ghostwright.backends.base import Backend
+from ghostwright.completion import Prepared
 from ghostwright.config import Config
-from ghostwright.documents import Document
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +62,16 @@ def sampling(config: Config, attempt: int, shown: int) -> tuple[float, int]:
     return round(temperature, 2), 1 + shown * ATTEMPTS + attempt
 
 
-async def alternative(doc: Document, offset: int, config: Config, backend: Backend,
-                      exclude: tuple[str, ...], attempts: int = ATTEMPTS) -> str:
-    """A cleaned completion at `offset` unlike every text in `exclude`, or "" after `attempts`.
-
-    It runs beside the normal flow and leaves it alone: no prompt cache entry, no flight to type
-    into. Cancelling the awaiting task stops the generation at its next token."""
-    prepared = completion.prepare(doc, offset, config, backend, invoked=True)
-    if prepared is None:
-        return ""
+async def alternative(prepared: Prepared, config: Config, exclude: tuple[str, ...],
+                      run: Callable[[Prepared], Awaitable[str]], attempts: int = ATTEMPTS) -> str:
+    """A cleaned completion for `prepared` unlike every text in `exclude`, or "" after `attempts`;
+    `run` generates one (the engine's streaming loop)."""
     for attempt in range(attempts):
         temperature, seed = sampling(config, attempt, len(exclude))
         request = dataclasses.replace(prepared.request, temperature=temperature, seed=seed)
-        done = await completion.generate(dataclasses.replace(prepared, request=request), backend, offset)
-        if differs(done.text, exclude):
-            return done.text
+        text = await run(dataclasses.replace(prepared, request=request))
+        if differs(text, exclude):
+            return text
         log.debug("alternative attempt %d (t=%.2f, seed %d) repeated a shown candidate: %r",
-                  attempt + 1, temperature, seed, done.text)
+                  attempt + 1, temperature, seed, text)
     return ""

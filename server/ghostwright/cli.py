@@ -21,12 +21,24 @@ def _parse_location(spec: str) -> tuple[Path, int, int]:
         raise SystemExit(f"ghostwright complete: expected FILE:LINE:COL, got {spec!r}") from None
 
 
+class _Lines:
+    """Load progress as lines on stderr."""
+
+    def report(self, message: str) -> None:
+        print(f"ghostwright: {message}", file=sys.stderr)
+
+    def end(self, message: str) -> None:
+        pass
+
+
+async def _lines(_title: str) -> _Lines:
+    return _Lines()
+
+
 async def _complete(spec: str, as_json: bool) -> int:
+    """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
     from ghostwright import context
-    from ghostwright.backends.base import BackendError
-    from ghostwright.completion import complete
-    from ghostwright.documents import UTF32, Document
-    from ghostwright.server import make_backend
+    from ghostwright.engine import Engine, Place
 
     path, line, col = _parse_location(spec)
     try:
@@ -37,19 +49,15 @@ async def _complete(spec: str, as_json: bool) -> int:
     cfg, _toml, problems = configuration.load()
     for problem in problems:
         print(f"ghostwright: {problem}", file=sys.stderr)
+    engine = Engine(cfg, tell=lambda message, _level: print(f"ghostwright: {message}", file=sys.stderr),
+                    begin_progress=_lines)
+    engine.encoding = "utf-32"  # columns count characters, as compilers print them
     uri = path.resolve().as_uri()
-    doc = Document(uri=uri, text=text, language_id=context.language_of("", uri))
-    offset = doc.offset_at(line - 1, col - 1, UTF32)
-    backend = make_backend(cfg)
-    backend.notify = lambda message: print(f"ghostwright: {message}", file=sys.stderr)
-    try:
-        await backend.load(lambda msg: print(f"ghostwright: {msg}", file=sys.stderr))
-    except BackendError as exc:
-        print(f"ghostwright: {exc}", file=sys.stderr)
-        return 1
+    engine.open(uri, text, 1, context.language_of("", uri))
+    engine.start()
     shown = ""
 
-    def stream(text: str) -> None:
+    def stream(_place: Place, text: str) -> None:
         nonlocal shown
         if as_json:
             return
@@ -60,16 +68,20 @@ async def _complete(spec: str, as_json: bool) -> int:
         sys.stdout.flush()
         shown = text
 
-    result = await complete(doc, offset, cfg, backend, stream)
+    try:
+        result = await engine.complete(uri, line - 1, col - 1, invoked=True, on_partial=stream)
+    finally:
+        await engine.shutdown()
+    if engine.loader.error:  # already told on stderr
+        return 1
+    assert result is not None
     if as_json:
-        l, c = doc.position_at(offset, UTF32)
-        item = {"insertText": result.text,
-                "range": {"start": {"line": l, "character": c}, "end": {"line": l, "character": c}},
+        where = {"line": result.place.line, "character": result.place.character}
+        item = {"insertText": result.text, "range": {"start": where, "end": where},
                 "stats": result.stats.to_wire() if result.stats else None}
         print(json.dumps(item, indent=2))
     else:
-        if result.text != shown:
-            sys.stdout.write(("\n" if shown else "") + result.text)
+        stream(result.place, result.text)  # the answer carries the final text, no last partial
         sys.stdout.write("\n")
     return 0
 

@@ -2,14 +2,16 @@
 
 A generation belongs to its flight, not to the request that started it: a newer request whose
 text is what the user typed into the suggestion adopts the flight instead of restarting the model.
-A flight no request follows any more is cancelled at its next token.
+A flight no request follows any more is cancelled at its next token. `follow` is the one loop
+that streams a generation's text to whoever asked: the editor, `ghostwright complete`, the
+alternative candidate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Awaitable, Callable
 
 from ghostwright import cleanup, context, typeahead
@@ -108,75 +110,67 @@ class View:
         return self.source == "typeahead"
 
 
-@dataclass
-class Flights:
-    cache: PromptCache = field(default_factory=PromptCache)
-    current: dict[str, Flight] = field(default_factory=dict)
-    _runs: set[asyncio.Task] = field(default_factory=set)
+def cancel(flight: Flight | None) -> None:
+    """Stop a flight's generation at its next token (nothing when it has ended)."""
+    if flight is not None and flight.gen is not None and not flight.finished:
+        flight.gen.cancel()
 
-    def clear(self) -> None:
-        for flight in self.current.values():
-            if flight.gen is not None and not flight.finished:
-                flight.gen.cancel()
-        self.current.clear()
 
-    def forget(self, uri: str) -> None:
-        flight = self.current.pop(uri, None)
-        if flight is not None and flight.gen is not None and not flight.finished:
-            flight.gen.cancel()
+def adopt(flight: Flight | None, doc: Document, offset: int, config: Config) -> View | None:
+    """Follow the document's flight when the user only typed into its text (synchronous, so it
+    happens before the request this one supersedes lets go of the flight)."""
+    if flight is None or flight.error is not None:
+        return None
+    if flight.gen is not None and flight.gen.stats.cancelled:
+        return None
+    typed = typeahead.typed_since(flight.anchor, doc.text, offset)
+    if typed is None:
+        return None
+    ctx_now = context.build(doc, offset, config.context) if "\n" in typed else None
+    if flight.verdict(typed, ctx_now).state == "miss":
+        return None
+    flight.follow()
+    log.debug("typed-ahead: %r typed into a %s generation", typed, "finished" if flight.finished else "running")
+    return View(flight, typed, ctx_now, "typeahead")
 
-    def adopt(self, doc: Document, offset: int, config: Config) -> View | None:
-        """Follow the document's flight when the user only typed into its text (synchronous, so it
-        happens before the request this one supersedes lets go of the flight)."""
-        flight = self.current.get(doc.uri)
-        if flight is None or flight.error is not None:
-            return None
-        if flight.gen is not None and flight.gen.stats.cancelled:
-            return None
-        typed = typeahead.typed_since(flight.anchor, doc.text, offset)
-        if typed is None:
-            return None
-        ctx_now = context.build(doc, offset, config.context) if "\n" in typed else None
-        if flight.verdict(typed, ctx_now).state == "miss":
-            return None
-        flight.follow()
-        log.debug("typed-ahead: %r typed into a %s generation", typed, "finished" if flight.finished else "running")
-        return View(flight, typed, ctx_now, "typeahead")
 
-    def from_cache(self, doc: Document, offset: int, prepared: Prepared, backend: Backend) -> View | None:
-        raw = self.cache.get(cache_key(backend, prepared))
-        if raw is None:
-            return None
-        flight = Flight(typeahead.Anchor.at(doc.text, offset), prepared, None, raw)
-        self.current[doc.uri] = flight
-        flight.follow()
-        return View(flight, "", None, "cache")
+def from_cache(cache: PromptCache, doc: Document, offset: int, prepared: Prepared, backend: Backend) -> View | None:
+    """A finished flight from the prompt cache, when the same prompt was answered before."""
+    raw = cache.get(cache_key(backend, prepared))
+    if raw is None:
+        return None
+    flight = Flight(typeahead.Anchor.at(doc.text, offset), prepared, None, raw)
+    flight.follow()
+    return View(flight, "", None, "cache")
 
-    def launch(self, doc: Document, offset: int, prepared: Prepared, backend: Backend) -> View:
-        gen = backend.start(prepared.request)
-        ctx, stops = prepared.ctx, prepared.stops
-        gen.stop_when = lambda raw: cleanup.clean(raw, ctx, stops, final=False).done
-        flight = Flight(typeahead.Anchor.at(doc.text, offset), prepared, gen)
-        key, counters = cache_key(backend, prepared), backend.counters
-        old = self.current.get(doc.uri)
-        if old is not None and old.followers <= 0 and old.gen is not None and not old.finished:
-            old.gen.cancel()
-        self.current[doc.uri] = flight
-        flight.follow()
 
-        def ended(f: Flight) -> None:
-            stats = f.gen.stats if f.gen else None
-            if stats is not None and stats.cancelled:
-                counters.tokens_cancelled += stats.tokens
-                counters.tokens_discarded += stats.tokens - min(f.shown_tokens, stats.tokens)
-            elif f.error is None:
-                self.cache.put(key, f.raw)
+# The generations running: a task nobody holds may be collected before it ends.
+_runs: set[asyncio.Task] = set()
 
-        asyncio.get_running_loop().call_soon(cleanup.prepare_judgement, ctx)
-        task = asyncio.create_task(flight.run(ended))
-        self._runs.add(task)
-        task.add_done_callback(self._runs.discard)
-        return View(flight, "", None, "model")
+
+def launch(doc: Document, offset: int, prepared: Prepared, backend: Backend,
+           cache: PromptCache | None) -> View:
+    """A new generation for `prepared`; its finished text goes into `cache` (None: it stays out)."""
+    gen = backend.start(prepared.request)
+    ctx, stops = prepared.ctx, prepared.stops
+    gen.stop_when = lambda raw: cleanup.clean(raw, ctx, stops, final=False).done
+    flight = Flight(typeahead.Anchor.at(doc.text, offset), prepared, gen)
+    key, counters = cache_key(backend, prepared), backend.counters
+    flight.follow()
+
+    def ended(f: Flight) -> None:
+        stats = f.gen.stats if f.gen else None
+        if stats is not None and stats.cancelled:
+            counters.tokens_cancelled += stats.tokens
+            counters.tokens_discarded += stats.tokens - min(f.shown_tokens, stats.tokens)
+        elif f.error is None and cache is not None:
+            cache.put(key, f.raw)
+
+    asyncio.get_running_loop().call_soon(cleanup.prepare_judgement, ctx)
+    task = asyncio.create_task(flight.run(ended))
+    _runs.add(task)
+    task.add_done_callback(_runs.discard)
+    return View(flight, "", None, "model")
 
 
 async def follow(view: View, on_partial: PartialSink | None) -> str | None:

@@ -1,14 +1,10 @@
-"""When to ask the model: adaptive debounce per document, and only the newest request per document runs."""
+"""When to ask the model: the adaptive debounce, from the rhythm of a document's recent changes."""
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import statistics
-import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Callable
 
 # Right after one of these the user is likely to wait for a suggestion: ask sooner.
 DELIMITERS = frozenset("(.:,[{=\n")
@@ -17,55 +13,6 @@ PAUSE_S = 0.6
 # Typing at or above this many changes per second counts as fast (bursts of 8-12/s are usual).
 FAST_RATE = 12.0
 SLOW_RATE = 4.0
-
-
-@dataclass
-class Ticket:
-    uri: str
-    serial: int
-    task: asyncio.Task | None = None
-    superseded: bool = False
-
-
-@dataclass
-class Scheduler:
-    _serials: itertools.count = field(default_factory=itertools.count)
-    _newest: dict[str, Ticket] = field(default_factory=dict)
-
-    def enter(self, uri: str) -> Ticket:
-        """Register a request as the newest for `uri`; the one it replaces is cancelled."""
-        ticket = Ticket(uri, next(self._serials))
-        older = self._newest.get(uri)
-        if older is not None:
-            older.superseded = True
-            if older.task is not None and not older.task.done():
-                older.task.cancel()
-        self._newest[uri] = ticket
-        return ticket
-
-    def cancel(self, uri: str) -> None:
-        """The document went away (didClose): its request answers empty and its generation stops."""
-        ticket = self._newest.pop(uri, None)
-        if ticket is not None:
-            ticket.superseded = True
-            if ticket.task is not None and not ticket.task.done():
-                ticket.task.cancel()
-
-    def leave(self, ticket: Ticket) -> None:
-        if self._newest.get(ticket.uri) is ticket:
-            del self._newest[ticket.uri]
-
-    def cancel_all(self) -> None:
-        for ticket in list(self._newest.values()):
-            ticket.superseded = True
-            if ticket.task is not None and not ticket.task.done():
-                ticket.task.cancel()
-        self._newest.clear()
-
-
-def debounce_seconds(debounce_ms: int, invoked: bool) -> float:
-    """An explicit request (trigger kind Invoked) never waits."""
-    return 0.0 if invoked else debounce_ms / 1000
 
 
 @dataclass
@@ -130,31 +77,19 @@ def adaptive_delay(
     return min(hi, max(lo, ms)) / 1000
 
 
-@dataclass
-class Debouncer:
-    """Per-document rhythms; the clock is injectable so tests control time."""
+def delay_seconds(rhythm: Rhythm, char_before: str, invoked: bool,
+                  base_ms: int, lo_ms: int, hi_ms: int) -> float:
+    """The debounce for a request at this moment of the document's rhythm (an explicit request,
+    trigger kind Invoked, never waits)."""
+    if invoked or base_ms <= 0:
+        return 0.0
+    return adaptive_delay(char_before, rhythm, base_ms, lo_ms, hi_ms)
 
-    clock: Callable[[], float] = time.monotonic
-    _rhythms: dict[str, Rhythm] = field(default_factory=dict)
 
-    def changed(self, uri: str) -> None:
-        self._rhythms.setdefault(uri, Rhythm()).record(self.clock())
-
-    def forget(self, uri: str) -> None:
-        self._rhythms.pop(uri, None)
-
-    def delay_seconds(self, uri: str, char_before: str, invoked: bool,
-                      base_ms: int, lo_ms: int, hi_ms: int) -> float:
-        """The debounce for a request at this moment of the document's rhythm."""
-        if invoked or base_ms <= 0:
-            return 0.0
-        return adaptive_delay(char_before, self._rhythms.get(uri) or Rhythm(), base_ms, lo_ms, hi_ms)
-
-    def wait_seconds(self, uri: str, char_before: str, invoked: bool,
-                     base_ms: int, lo_ms: int, hi_ms: int) -> float:
-        """The time still to wait now: the delay counts from the last change, not the request."""
-        delay = self.delay_seconds(uri, char_before, invoked, base_ms, lo_ms, hi_ms)
-        rhythm = self._rhythms.get(uri)
-        if not delay or rhythm is None or rhythm.last is None:
-            return delay
-        return max(0.0, rhythm.last + delay - self.clock())
+def wait_seconds(rhythm: Rhythm, now: float, char_before: str, invoked: bool,
+                 base_ms: int, lo_ms: int, hi_ms: int) -> float:
+    """The time still to wait at `now`: the delay counts from the last change, not the request."""
+    delay = delay_seconds(rhythm, char_before, invoked, base_ms, lo_ms, hi_ms)
+    if not delay or rhythm.last is None:
+        return delay
+    return max(0.0, rhythm.last + delay - now)

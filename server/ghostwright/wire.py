@@ -98,6 +98,11 @@ class Protocol(LanguageServerProtocol):
         if future is not None:
             future.add_done_callback(lambda f: self._forget(msg_id, f))
 
+    @property
+    def pending_requests(self) -> int:
+        """Requests whose answer is not sent yet (a status request counts itself)."""
+        return len(self._request_futures)
+
     def _forget(self, msg_id: Any, future: Any) -> None:
         if self._request_futures.get(msg_id) is future:
             del self._request_futures[msg_id]

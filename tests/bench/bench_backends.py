@@ -21,9 +21,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_ollama import FakeProcess  # noqa: E402
 from ghostwright import config as configuration  # noqa: E402
-from ghostwright.completion import complete  # noqa: E402
-from ghostwright.documents import Document  # noqa: E402
-from ghostwright.router import GPU, NPU, make_backend  # noqa: E402
+from ghostwright.engine import Engine  # noqa: E402
+from ghostwright.router import GPU, NPU  # noqa: E402
 
 FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "docs/examples/shapes.py"]
 
@@ -48,10 +47,14 @@ def replay_points(text: str, every: int) -> list[tuple[str, int]]:
     return points
 
 
-async def timed(doc: Document, offset: int, cfg, backend) -> dict:
+async def timed(engine: Engine, uri: str, text: str, offset: int) -> dict:
+    """One completion the way the editor gets it: the document opened, then asked at `offset`."""
     t0 = time.monotonic()
     first: list[float] = []
-    result = await complete(doc, offset, cfg, backend, lambda _t: first.append(time.monotonic()) if not first else None)
+    doc = engine.open(uri, text, 1, "python")
+    line, character = doc.position_at(offset, engine.encoding)
+    result = await engine.complete(uri, line, character,
+                                   on_partial=lambda _p, _t: first.append(time.monotonic()) if not first else None)
     stats = result.stats
     return {"ms": (time.monotonic() - t0) * 1000, "first_ms": (first[0] - t0) * 1000 if first else None,
             "backend": stats.backend if stats else "", "text": result.text}
@@ -71,22 +74,24 @@ async def main(every: int, weak: float) -> dict:
     fake = FakeProcess().start()
     try:
         cfg, _, problems = configuration.load({
-            "completion": {"maxTokens": 32},
+            # The same prompt asked again must reach a backend: no prompt cache; the replay is
+            # timed from the request, so no debounce either.
+            "completion": {"maxTokens": 32, "cacheEntries": 0, "debounceMs": 0},
             "ollama": {"model": "qwen2.5-coder:7b", "host": fake.url, "connectTimeoutS": 0.5},
             "router": {"minMeanLogprob": weak, "retryMinS": 600},
         }, path=Path("/nonexistent"))
         assert not problems, problems
-        router = make_backend(cfg)
         told: list[tuple[float, str]] = []
-        router.notify = lambda m: told.append((time.monotonic(), m))
-        await router.load(lambda _m: None)
+        engine = Engine(cfg, tell=lambda m, _level: told.append((time.monotonic(), m)))
+        engine.start()
+        router = await engine.loader.wait()
+        assert router is not None, engine.loader.error
 
         # 1. The typing replay with both backends up.
         runs = []
         for path in FILES:
             for text, offset in replay_points(path.read_text(encoding="utf-8"), every):
-                doc = Document(uri=path.as_uri(), text=text, language_id="python")
-                runs.append(await timed(doc, offset, cfg, router))
+                runs.append(await timed(engine, path.as_uri(), text, offset))
         routes = dict(router.routes)
         served = len([r for r in runs if r["backend"]])
         by_backend = {b: [r["ms"] for r in runs if r["backend"] == b] for b in ("openvino", "ollama")}
@@ -96,14 +101,14 @@ async def main(every: int, weak: float) -> dict:
         npu_attempt_ms = statistics.median(by_backend["openvino"]) if by_backend["openvino"] else float("nan")
 
         # 2. Ollama disappears mid-answer: the time until the user has the NPU's answer instead.
-        block_doc = Document(uri="file:///bench/block.py", text="def fib(n):\n    \n", language_id="python")
+        block = "file:///bench/block.py", "def fib(n):\n    \n", len("def fib(n):\n    ")
         fake.control(once=[{"die_after_tokens": 3}])
         t0 = time.monotonic()
-        died = await timed(block_doc, len("def fib(n):\n    "), cfg, router)
+        died = await timed(engine, *block)
         fallback_mid_ms = (time.monotonic() - t0) * 1000
         fake.wait_dead()
         # 3. And the requests after it: routed straight to the NPU, no retries per keystroke.
-        after = [await timed(block_doc, len("def fib(n):\n    "), cfg, router) for _ in range(3)]
+        after = [await timed(engine, *block) for _ in range(3)]
         npu_block_ms = statistics.median([a["ms"] for a in after])
 
         report = {
@@ -118,7 +123,7 @@ async def main(every: int, weak: float) -> dict:
             "fallback_extra_ms": fallback_mid_ms - npu_block_ms,
             "messages": len(told), "message": told[0][1] if told else None,
         }
-        await router.close()
+        await engine.shutdown()
         return report
     finally:
         fake.kill()
