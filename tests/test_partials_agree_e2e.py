@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import FAST, requires_model, session
+from scripted import Scripted
 
 pytestmark = requires_model
 
@@ -65,44 +66,6 @@ async def test_partials_only_grow_into_the_final_answer(where):
 
 
 # --- the same path with the model's answers of the issue scripted (they depend on the CPU) ---
-class _Scripted:
-    """Streams a fixed raw answer token by token, as a backend does."""
-
-    name = "scripted"
-    model_name = "scripted"
-
-    def __init__(self, tokens: list[str]) -> None:
-        from ghostwright.backends.base import BackendCounters
-        from ghostwright.prompts import TEMPLATES
-
-        self.tokens = tokens
-        self.template = TEMPLATES["qwen2.5-coder"]
-        self.counters = BackendCounters()
-
-    def count_tokens(self, text: str) -> int:
-        return max(1, len(text) // 3)
-
-    def count_tokens_each(self, texts: list[str]) -> list[int]:
-        return [self.count_tokens(t) for t in texts]
-
-    def start(self, request):
-        import asyncio
-
-        from ghostwright.backends.base import Generation
-
-        gen = Generation(asyncio.get_running_loop())
-
-        async def produce() -> None:
-            for tok in self.tokens:
-                await asyncio.sleep(0)
-                if not gen.count_token() or not gen.feed(tok):
-                    break
-            gen.finish()
-
-        asyncio.get_running_loop().create_task(produce())
-        return gen
-
-
 @pytest.mark.parametrize("where, tokens", [
     # The model repeats the end of the def line, then writes the body (issue 12 item 9).
     ("    def count(self) -> int:", [" ->", " int", ":\n", "        return", " len", "(self", ".items)", "\n\n"]),
@@ -113,21 +76,22 @@ class _Scripted:
     ('    "fr": "', ["Bonjour", " le", " monde", " 🌏", "\")", "\n"]),
 ])
 async def test_the_servers_stream_and_answer_agree_on_the_issues_answers(where, tokens):
-    """What server.py does for a request (prepare, launch the flight, follow it), on the answers
-    the issue saw: each partial is a start of the final text, which begins on the next line
-    after a block opener and carries no stray closer."""
-    from ghostwright import completion, config as configuration
-    from ghostwright.documents import DocumentStore
-    from ghostwright.flights import Flights, follow
+    """What the engine does for a request (the one path of the server and the CLI), on the
+    answers the issue saw: each partial is a start of the final text, which begins on the next
+    line after a block opener and carries no stray closer."""
+    from ghostwright import config as configuration
+    from ghostwright.engine import Engine
 
     row, col = _position(CART, where)
-    offset = sum(len(line) + 1 for line in CART.split("\n")[:row]) + col
-    doc = DocumentStore().open("file:///tmp/cart.py", CART, 1, "python")
-    backend = _Scripted(tokens)
-    config = configuration.load({"completion": {"debounceMs": 0}})[0]
-    prepared = completion.prepare(doc, offset, config, backend, invoked=True)
+    backend = Scripted(tokens, count=lambda t: max(1, len(t) // 3))
+    engine = Engine(configuration.load({"completion": {"debounceMs": 0}})[0], build=lambda _cfg: backend)
+    engine.start()
+    assert await engine.loader.wait() is backend
+    engine.open("file:///tmp/cart.py", CART, 1, "python")
     shown: list[str] = []
-    final = await follow(Flights().launch(doc, offset, prepared, backend), shown.append) or ""
+    answer = await engine.complete("file:///tmp/cart.py", row, col, invoked=True,
+                                   on_partial=lambda _place, text: shown.append(text))
+    final = answer.text
     assert final.strip()
     for text in shown:
         assert final.startswith(text), f"partial {text!r} taken back by the final answer {final!r}"
