@@ -64,7 +64,6 @@ bench-real: install
 	$(BIN)/python tests/bench/real_code.py --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
 
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
-
 bench-backends: install
 	$(BIN)/python tests/bench/bench_backends.py
 
