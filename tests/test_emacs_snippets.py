@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, requires_model
+from conftest import ROOT
 from test_emacs import EMACS, SERVER, emacs, tmux
 
 DOCS = [ROOT / "README.md", ROOT / "docs" / "emacs.md"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
@@ -40,7 +39,7 @@ def test_every_shipped_grammar_parses_its_language(language):
 def test_random_edits_leave_the_same_tree_as_a_fresh_parse(language):
     rng = random.Random(language)
     store = DocumentStore()
-    doc = store.open(f"file:///x", SAMPLES[language], 1, language)
+    doc = store.open("file:///x", SAMPLES[language], 1, language)
     assert doc.syntax is not None
     for _ in range(30):
         a = rng.randint(0, len(doc.text))

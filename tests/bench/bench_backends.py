@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from fake_ollama import FakeProcess  # noqa: E402
 from ghostwright import config as configuration  # noqa: E402
 from ghostwright.engine import Engine  # noqa: E402
-from ghostwright.router import GPU, NPU  # noqa: E402
+from ghostwright.router import GPU  # noqa: E402
 
 FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "docs/examples/shapes.py"]
 

@@ -372,7 +372,7 @@ async def capture_raw(per_language: int, max_tokens: int, path: Path, languages:
     """For finding out whose fault an answer is: ghostwright's context and prompt built in this
     process, the model's whole raw text for it, and the clean-up's answer, per hole (JSON lines).
     `reclean` judges the same raw texts again after a change to the clean-up, without the model."""
-    from ghostwright import completion, config as configuration
+    from ghostwright import config as configuration
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.config import OpenVinoConfig
 
