@@ -78,7 +78,7 @@ async def main(every: int, weak: float) -> dict:
             # timed from the request, so no debounce either.
             "completion": {"maxTokens": 32, "cacheEntries": 0, "debounceMs": 0},
             "ollama": {"model": "qwen2.5-coder:7b", "host": fake.url, "connectTimeoutS": 0.5},
-            "router": {"minMeanLogprob": weak, "retryMinS": 600},
+            "router": {"minMeanLogprob": weak, "retryMinS": 600, "retryMaxS": 600},
         }, path=Path("/nonexistent"))
         assert not problems, problems
         told: list[tuple[float, str]] = []
