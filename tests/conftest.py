@@ -18,7 +18,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ghostwright.models import store as model_store
 from ghostwright import paths
-from ghostwright.bench import plain
+from rawlsp import plain
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = "ghostwright/partialCompletion"

@@ -18,21 +18,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghostwright.backends.base import percentiles
-from ghostwright.bench.jsonrpc import StdioServer
+from rawlsp import RawServer
 
-PACKAGE = Path(__file__).resolve().parent.parent
+PINNED = Path(__file__).resolve().parent / "data" / "pinned"
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 INLINE = "textDocument/inlineCompletion"
-# The replay types this function of a real module (documents.py), as a user would write it anew.
-REPLAY_FILE = PACKAGE / "documents.py"
+# The replay types this function of a real module (a pinned copy of an early documents.py, so a
+# change to the package never changes the input), as a user would write it anew.
+REPLAY_FILE = PINNED / "documents.py"
 REPLAY_START = "    def offset_at("
 REPLAY_END = "    def apply_change("
 
 
 
 
-class Editor(StdioServer):
+class Editor(RawServer):
     """A minimal editor: one document, a cursor, the suggestion it would show. It speaks plain
     JSON-RPC, as an editor's C JSON parser does (Emacs): a Python LSP client's own work of
     turning each message into typed objects would count against the server."""
@@ -273,9 +274,9 @@ EDITOR_IDLE_S = 0.05
 
 
 def big_file(lines: int = 5000) -> str:
-    """A file of at least `lines` lines of real code: the package's own modules, repeated, whole
-    (a module cut in the middle would leave a syntax error at the end of the file)."""
-    sources = [p.read_text(encoding="utf-8") for p in sorted(PACKAGE.rglob("*.py"))]
+    """A file of at least `lines` lines of real code: the pinned modules, repeated, whole (a
+    module cut in the middle would leave a syntax error at the end of the file)."""
+    sources = [p.read_text(encoding="utf-8") for p in sorted(PINNED.glob("*.py"))]
     out: list[str] = []
     while len(out) < lines:
         for text in sources:
@@ -449,7 +450,7 @@ async def main_async(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ghostwright.bench.latency", description=__doc__)
+    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m bench.latency", description=__doc__)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--chars", type=int, default=600, help="characters of the replay to type")
     parser.add_argument("--samples", type=int, default=100, help="requests for the overhead figure")
