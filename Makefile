@@ -38,7 +38,7 @@ run: install
 	$(BIN)/ghostwright complete docs/examples/shapes.py:13:9
 
 test: install emacs-deps
-	$(BIN)/python -m pytest
+	GHOSTWRIGHT_REQUIRE_MODEL=1 $(BIN)/python -m pytest
 
 # The Emacs client's tests run Debian's Emacs with eglot, lsp-mode and use-package (the documented
 # set-ups are run as written), and terminal Emacs in tmux.

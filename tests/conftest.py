@@ -18,10 +18,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ghostwright.models import store as model_store
 from ghostwright import paths
+from ghostwright.lsp.methods import DOCUMENT_TEXT, PARTIAL, STATUS
 from rawlsp import plain
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTIAL = "ghostwright/partialCompletion"
 AUDIT_DIR = Path(__file__).resolve().parent / "audit"
 AUDIT_ENV = "GHOSTWRIGHT_NET_AUDIT"
 TEST_CACHE_ENV = "GHOSTWRIGHT_TEST_CACHE"
@@ -59,14 +59,38 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         sys.stderr.write("\nNETWORK AUDIT: non-loopback network use during the tests:\n" + attempts)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
+# Set by `make test`: there the model is part of the install, so its absence fails the run.
+REQUIRE_MODEL_ENV = "GHOSTWRIGHT_REQUIRE_MODEL"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the embedded model (through `embedded_model`, which `requires_model`
+    applies) carries the `model` mark, so `pytest -m "not model"` runs the model-free ones alone."""
+    for item in items:
+        if "embedded_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture
 def embedded_model() -> None:
-    # A failure, not a skip: a missing model is a broken install that a skip would hide.
-    if not model_store.is_installed():
-        pytest.fail("the embedded model is not installed: run `make install` (make test does)")
+    if model_store.is_installed():
+        return
+    message = "the embedded model is not installed: run `make install` (make test does)"
+    # Under `make test` a missing model is a broken install that a skip would hide.
+    if os.environ.get(REQUIRE_MODEL_ENV):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 requires_model = pytest.mark.usefixtures("embedded_model")
+
+
+@pytest.fixture(autouse=True)
+def _model_when_marked(request: pytest.FixtureRequest) -> None:
+    """A test marked `model` directly (a parameter's mark: `pytest.param(..., marks=pytest.mark.model)`)
+    gets the same check as one that uses `requires_model`."""
+    if request.node.get_closest_marker("model"):
+        request.getfixturevalue("embedded_model")
 
 
 class Session:
@@ -78,11 +102,11 @@ class Session:
         self.result: lsp.InitializeResult | None = None
 
     async def status(self) -> dict:
-        return plain(await self.client.protocol.send_request_async("ghostwright/status", {}))
+        return plain(await self.client.protocol.send_request_async(STATUS, {}))
 
     async def text_of(self, uri: str) -> dict:
         return plain(await self.client.protocol.send_request_async(
-            "ghostwright/documentText", {"textDocument": {"uri": uri}}))
+            DOCUMENT_TEXT, {"textDocument": {"uri": uri}}))
 
     def open(self, uri: str, text: str, language: str = "python", version: int = 1) -> None:
         self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(
