@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghostwright.backends.base import percentiles
+from ghostwright.lsp.methods import PARTIAL, STATUS
 from rawlsp import RawServer
 
 PINNED = Path(__file__).resolve().parent / "data" / "pinned"
-PARTIAL = "ghostwright/partialCompletion"
-STATUS = "ghostwright/status"
 INLINE = "textDocument/inlineCompletion"
 # The replay types this function of a real module (a pinned copy of an early documents.py, so a
 # change to the package never changes the input), as a user would write it anew.

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ghostwright.text import guards
+from ghostwright.trust import memory
 from ghostwright.trust import load_check, safe_formats
 from ghostwright.models import store as model_store
 from ghostwright import paths
@@ -182,7 +183,7 @@ class OpenVinoBackend(Backend):
             await asyncio.to_thread(safe_formats.check_model, path)
         except safe_formats.UnsafeFormatError as exc:
             raise BackendError(str(exc)) from None
-        shortfall = guards.memory_shortfall(_weights_bytes(path))
+        shortfall = memory.shortfall(_weights_bytes(path))
         if shortfall:
             raise BackendError(f"{shortfall} ({path})")
         devices = await asyncio.to_thread(available_devices)

@@ -9,17 +9,19 @@ import threading
 import time
 import tracemalloc
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine
+from typing import Any, Callable, Coroutine
 
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
 from ghostwright.context import cleanup, windows
-from ghostwright.text import guards
+from ghostwright.engine.notices import OncePer
+from ghostwright.trust import memory
 from ghostwright.backends.base import Backend, BackendError, GenerationStats
 from ghostwright.engine.cache import PromptCache
 from ghostwright.text.documents import Document, DocumentStore
 from ghostwright.engine.loading import BeginProgress, Loader, Tell, make_backend, no_progress
 from ghostwright.engine.scheduler import Rhythm, wait_seconds
+from ghostwright.engine.flights import PartialSink
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,6 @@ class Answer:
     place: Place
     text: str  # "" when there is no completion
     stats: GenerationStats | None = None
-
-
-PartialSink = Callable[[Place, str], Awaitable[None] | None]
 
 
 @dataclass
@@ -81,7 +80,7 @@ class Engine:
         self.config = self.base_config = config or configuration.Config()
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
         self._tell_front = tell or (lambda message, level: log.warning("%s", message))
-        self._told = guards.OncePer()
+        self._told = OncePer()
         self._store = DocumentStore(self.config.completion.max_document_bytes)
         self._records: dict[str, Record] = {}
         self._clock = clock
@@ -146,7 +145,7 @@ class Engine:
         doc = record.doc
         if doc.text_only or len(doc) > LARGE_DOCUMENT or record.refused is not None:
             del doc, record
-            guards.release_memory()
+            memory.release_memory()
 
     def settle(self) -> None:
         """Between an edit and the request that follows it: reparse, count the tokens of the
@@ -290,7 +289,7 @@ class Engine:
 
             async def run(prepared: completion.Prepared) -> str:
                 # Beside the normal flow: no prompt cache, no flight typed-ahead would follow.
-                return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), None) or ""
+                return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), place, None) or ""
 
             prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True)
             text = await alternatives.alternative(prepared, self.config, exclude, run) if prepared else ""
@@ -322,19 +321,15 @@ class Engine:
 
     async def _answer(self, record: Record, place: Place, invoked: bool, view: flights.View | None,
                       on_partial: PartialSink | None) -> Answer:
-        def partial(text: str) -> Awaitable[None] | None:
-            return on_partial(place, text) if on_partial is not None else None
-
         if view is not None:  # typed-ahead: no debounce, no model call
-            text = await flights.follow(view, partial)
+            text = await flights.follow(view, place, on_partial)
             if self.backend is not None:
                 flights.count_reuse(self.backend.counters, view, text)
             if text is not None:
                 return Answer(place, text, self._stats(view))
-        return await self._ask(record, place, invoked, partial)
+        return await self._ask(record, place, invoked, on_partial)
 
-    async def _ask(self, record: Record, place: Place, invoked: bool,
-                   partial: Callable[[str], Awaitable[None] | None]) -> Answer:
+    async def _ask(self, record: Record, place: Place, invoked: bool, on_partial: PartialSink | None) -> Answer:
         """The prompt cache, else a new generation after the adaptive debounce."""
         empty = Answer(place, "")
         doc = record.doc
@@ -362,7 +357,7 @@ class Engine:
             if old is not None and old.followers <= 0:
                 flights.cancel(old)
         record.flight = view.flight
-        text = await flights.follow(view, partial)
+        text = await flights.follow(view, place, on_partial)
         flights.count_reuse(backend.counters, view, text)
         session_stats.save([backend.describe()])
         return Answer(place, text or "", self._stats(view))

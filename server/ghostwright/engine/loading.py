@@ -8,7 +8,7 @@ import logging
 from typing import Awaitable, Callable, Protocol
 
 from ghostwright import config as configuration
-from ghostwright.text import guards
+from ghostwright.engine.notices import OncePer
 from ghostwright.trust import provenance
 from ghostwright.backends.base import Backend, BackendError
 
@@ -43,7 +43,7 @@ def make_backend(cfg: configuration.Config) -> Backend:
 class Loader:
     """The one backend in service and its state: loading, ready, or failed (and why)."""
 
-    def __init__(self, tell: Tell, begin_progress: BeginProgress, told: guards.OncePer,
+    def __init__(self, tell: Tell, begin_progress: BeginProgress, told: OncePer,
                  build: Callable[[configuration.Config], Backend] = make_backend) -> None:
         self._tell = tell
         self._begin_progress = begin_progress

@@ -66,7 +66,7 @@ class Document:
         self.language_id = language_id
         # The incremental syntax tree (syntax.SyntaxTree), or None for languages without a grammar.
         self.syntax = syntax
-        # Where the last prompt window started (windows.Anchor), so the next one can start there too.
+        # Where the last prompt window started (windows.WindowStart), so the next one can start there too.
         self.window_anchor: Any = None
         self.last_edit = 0  # where the last change ended: where the user is likely to ask next
         self.max_bytes = max_bytes  # over it: text only (None: never)
