@@ -71,7 +71,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.model)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def embedded_model() -> None:
     if model_store.is_installed():
         return

@@ -337,10 +337,10 @@ async def overhead(samples: int, seed: int) -> dict:
 
 async def warm_cold(rounds: int) -> dict:
     from ghostwright import config as configuration
-    from ghostwright.backends.base import GenerationRequest
-    from ghostwright.engine.loading import make_backend
+    from ghostwright.backends.base import GenerationRequest, Hooks
+    from ghostwright.backends.factory import make_backend
 
-    backend = make_backend(configuration.Config())
+    backend = make_backend(configuration.Config(), Hooks())
     await backend.load(lambda _m: None)
     assert backend.template is not None
     text = big_file(3000)

@@ -12,7 +12,9 @@ import httpx
 import ollama
 
 from ghostwright.trust import network, provenance
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
+from ghostwright.backends.base import (
+    NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks, StreamGeneration,
+)
 from ghostwright.config import OllamaConfig
 from ghostwright.context.prompts import detect_template
 
@@ -74,8 +76,8 @@ _ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
 class OllamaBackend(Backend):
     name = "ollama"
 
-    def __init__(self, config: OllamaConfig, allow_remote: bool = False) -> None:
-        super().__init__()
+    def __init__(self, config: OllamaConfig, allow_remote: bool = False, hooks: Hooks = NO_HOOKS) -> None:
+        super().__init__(hooks)
         self.config = config
         self.allow_remote = allow_remote
         self.host = resolve_host(config.host)

@@ -11,7 +11,9 @@ from typing import Any, Callable
 import httpx
 
 from ghostwright.trust import network
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
+from ghostwright.backends.base import (
+    NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks, StreamGeneration,
+)
 from ghostwright.config import OpenAIConfig
 from ghostwright.context.prompts import detect_template
 
@@ -46,8 +48,8 @@ def _error_text(body: bytes, status: int) -> str:
 class OpenAIBackend(Backend):
     name = "openai"
 
-    def __init__(self, config: OpenAIConfig, allow_remote: bool = False) -> None:
-        super().__init__()
+    def __init__(self, config: OpenAIConfig, allow_remote: bool = False, hooks: Hooks = NO_HOOKS) -> None:
+        super().__init__(hooks)
         self.config = config
         self.allow_remote = allow_remote
         self.base_url = config.base_url.rstrip("/")

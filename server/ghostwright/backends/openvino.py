@@ -13,7 +13,7 @@ from ghostwright.trust import memory
 from ghostwright.trust import load_check, safe_formats
 from ghostwright.models import store as model_store
 from ghostwright import paths
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
+from ghostwright.backends.base import NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks
 from ghostwright.config import OpenVinoConfig
 from ghostwright.context.prompts import Template, detect_template
 
@@ -162,8 +162,8 @@ def fit_prompt(request: GenerationRequest, template: Template, count: Callable[[
 class OpenVinoBackend(Backend):
     name = "openvino"
 
-    def __init__(self, config: OpenVinoConfig) -> None:
-        super().__init__()
+    def __init__(self, config: OpenVinoConfig, hooks: Hooks = NO_HOOKS) -> None:
+        super().__init__(hooks)
         self.config = config
         self.device_reason = ""
         self.model_path: Path | None = None

@@ -16,10 +16,11 @@ from ghostwright.engine import alternatives, preparation as completion, flights,
 from ghostwright.context import cleanup, windows
 from ghostwright.engine.notices import OncePer
 from ghostwright.trust import memory
-from ghostwright.backends.base import Backend, BackendError, GenerationStats
+from ghostwright.backends import factory
+from ghostwright.backends.base import Backend, BackendError, GenerationStats, Hooks
 from ghostwright.engine.cache import PromptCache
 from ghostwright.text.documents import Document, DocumentStore
-from ghostwright.engine.loading import BeginProgress, Loader, Tell, make_backend, no_progress
+from ghostwright.engine.loading import BeginProgress, Loader, Tell, no_progress
 from ghostwright.engine.scheduler import Rhythm, wait_seconds
 from ghostwright.engine.flights import PartialSink
 
@@ -75,7 +76,7 @@ class Engine:
 
     def __init__(self, config: configuration.Config | None = None, *, tell: Tell | None = None,
                  begin_progress: BeginProgress = no_progress,
-                 build: Callable[[configuration.Config], Backend] = make_backend,
+                 build: Callable[[configuration.Config, Hooks], Backend] = factory.make_backend,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = self.base_config = config or configuration.Config()
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
@@ -220,8 +221,7 @@ class Engine:
         new, problems = configuration.with_settings(self.base_config, settings, source)
         for problem in problems:
             self.tell(problem)
-        reload = any(getattr(new, k) != getattr(self.config, k)
-                     for k in ("backend", "openvino", "ollama", "openai", "router"))
+        reload = any(getattr(new, k) != getattr(self.config, k) for k in factory.BACKEND_KEYS)
         self.set_config(new)
         if reload:
             self.start()
