@@ -19,7 +19,8 @@ from ghostwright.trust import memory
 from ghostwright.backends import factory
 from ghostwright.backends.base import Backend, BackendError, GenerationStats, Hooks
 from ghostwright.engine.cache import PromptCache
-from ghostwright.text.documents import Document, DocumentStore
+from ghostwright.text import documents
+from ghostwright.text.documents import Document
 from ghostwright.engine.loading import BeginProgress, Loader, Tell, no_progress
 from ghostwright.engine.scheduler import Rhythm, wait_seconds
 from ghostwright.engine.flights import PartialSink
@@ -51,8 +52,8 @@ class Answer:
 
 @dataclass
 class Record:
-    """Everything the engine keeps for one open document besides its text and tree; closing the
-    document drops it whole, after `end` stopped its work."""
+    """Everything the engine keeps for one open document, the document (text and tree) included;
+    closing the document drops it whole, after `end` stopped its work."""
 
     doc: Document
     newest: asyncio.Task | None = None  # the request that answers for this document now
@@ -60,6 +61,7 @@ class Record:
     rhythm: Rhythm = field(default_factory=Rhythm)  # the debounce's view of the typing
     ahead: completion.Ahead | None = None  # the context prepared between the edit and the request
     refused: str | None = None  # why its last request got no completion
+    unsettled: bool = False  # edited since its tree was last reparsed
 
     def end(self) -> None:
         """Stop the request and the generation of this document (each at its next token)."""
@@ -82,8 +84,8 @@ class Engine:
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
         self._tell_front = tell or (lambda message, level: log.warning("%s", message))
         self._told = OncePer()
-        self._store = DocumentStore(self.config.completion.max_document_bytes)
-        self._records: dict[str, Record] = {}
+        self._records: dict[str, Record] = {}  # the open documents, one record each
+        self._settle_due = False  # a settle is scheduled for the edits since the last one
         self._clock = clock
         self.loader = Loader(self.tell, begin_progress, self._told, build)
         self.cache = PromptCache()
@@ -106,7 +108,7 @@ class Engine:
         old = self._records.pop(uri, None)
         if old is not None:
             old.end()
-        doc = self._store.open(uri, text, version, language_id)
+        doc = documents.open_document(uri, text, version, language_id, self.config.completion.max_document_bytes)
         self._records[uri] = Record(doc)
         return doc
 
@@ -130,14 +132,15 @@ class Engine:
             log.warning("didChange for %s carries version %d after %d", uri, version, doc.version)
         doc.version = version
         record.rhythm.record(self._clock())
-        if self._store.changed(uri):
+        record.unsettled = True
+        if not self._settle_due:
+            self._settle_due = True
             asyncio.get_running_loop().call_soon(self.settle)
         return True
 
     def close(self, uri: str) -> None:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
-        self._store.close(uri)
         for kind in ("size", "line"):
             self._told.forget((kind, uri))
         if record is None:
@@ -152,14 +155,18 @@ class Engine:
         """Between an edit and the request that follows it: reparse, count the tokens of the
         lines around the edit, and build the context at its end (where the editor will ask),
         so the request does none of it."""
-        docs = self._store.settle()
+        self._settle_due = False
+        edited = [r for r in self._records.values() if r.unsettled]
+        for record in edited:
+            record.unsettled = False
+            documents.settle(record.doc)
         backend = self.loader.backend if self.loader.ready else None
         if backend is None:
             return
         c = self.config.context
-        for doc in docs:
-            record = self._records.get(doc.uri)
-            if record is None or doc.text_only or self.refusal(doc, doc.last_edit) is not None:
+        for record in edited:
+            doc = record.doc
+            if doc.text_only or self.refusal(doc, doc.last_edit) is not None:
                 continue  # no completions there: nothing to prepare
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
@@ -230,7 +237,8 @@ class Engine:
         self.config = config
         if base:
             self.base_config = config
-        self._store.set_limit(config.completion.max_document_bytes)
+        for record in self._records.values():
+            documents.set_limit(record.doc, config.completion.max_document_bytes)
 
     def stop_generating(self) -> None:
         """Cancel every request and generation (each stops at its next token)."""

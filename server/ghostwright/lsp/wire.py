@@ -71,7 +71,7 @@ def _reason(exc: BaseException) -> str:
 
 
 class Protocol(LanguageServerProtocol):
-    # The documents are ours (documents.DocumentStore). pygls' own copy is skipped: besides the
+    # The documents are ours (the engine's records). pygls' own copy is skipped: besides the
     # double work, its position codec writes `character = len - 1` into the client's params for a
     # position past the end of a line, so our handler would see a different edit than was sent.
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
