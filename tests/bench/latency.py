@@ -388,7 +388,7 @@ def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
         k = max(1, rep.keystrokes)
         pf = percentiles(rep.pause_first_ms, (50, 95))
         lines += [
-            "**Typing replay** (`documents.py`, `offset_at` to `position_at`, typed with a seeded human rhythm;"
+            "**Typing replay** (pinned `documents.py`, `offset_at` to `position_at`, typed with a seeded human rhythm;"
             " a suggestion that is exactly the next text is accepted at the end of a pause):", "",
             "| figure | value | goal |", "|---|---|---|",
             f"| keystrokes (incl. backspaces, accepts) | {rep.keystrokes} | |",
