@@ -43,7 +43,9 @@ class Score:
 
     def figures(self) -> dict[str, float | int]:
         """n, then percentages (exact first line, empty), mean edit similarity (0–100) and
-        latency percentiles in seconds."""
+        latency percentiles in seconds (None without answers)."""
+        if not self.n:
+            return {"n": 0, "exactPct": None, "similarity": None, "emptyPct": None, "p50S": None, "p95S": None}
         return {"n": self.n, "exactPct": 100 * self.exact / self.n, "similarity": statistics.mean(self.similarity),
                 "emptyPct": 100 * self.empty / self.n, "p50S": statistics.median(self.latencies),
                 "p95S": p95(self.latencies)}
