@@ -25,7 +25,7 @@ PYTHON = REAL / "python/attrs-24.2.0/validators.py"
 JAVASCRIPT = REAL / "javascript/semver-7.6.3/semver.js"
 SECRET, VISIBLE = "GW_SECRET_MARKER_7f3a", "GW_VISIBLE_MARKER_2c9e"
 # Files the walker must never hand over, each a Python file that would otherwise be sampled.
-HIDDEN = (".env", ".env.py", ".env.local.py", "id_tool.py", "credentials.py", "secrets.py", "ignored.py",
+HIDDEN = (".env", ".env.py", ".env.local.py", "id_tool.py", "credentials.py", "secrets.local.py", "ignored.py",
           "build/generated.py", "vendor/deep/lib.py")
 
 
