@@ -37,6 +37,11 @@ class Bar:
                           f"{self.done}/{self.total}  {int(left) // 60}m{int(left) % 60:02d}s left ")
         self.stream.flush()
 
+    def clear(self) -> None:
+        """Wipe the bar's line, so a message starts on a clean one (the next step draws it again)."""
+        if self.shown and self.done:
+            self.stream.write("\r" + " " * (self.WIDTH + len(self.label) + 40) + "\r")
+
     def end(self) -> None:
         if self.shown and self.done:
             self.stream.write("\n")
@@ -68,11 +73,16 @@ async def main(path: Path, sample: int, seed: int, as_json: bool, config_file: P
         say(f"eval: none of {', '.join(only)} is configured")
         return 2
     bar = Bar(len(holes) * len(systems))
+
+    def tell(message: str, level: str = "warning") -> None:
+        bar.clear()
+        say(message, level)
+
     results = []
     for system in systems:
         bar.label = system.backend
         try:
-            results.append(await run.evaluate(system, holes, say, bar.step))
+            results.append(await run.evaluate(system, holes, tell, bar.step))
         finally:
             bar.end()
     counts = {language: len(found) for language, found in sorted(files.items())}
