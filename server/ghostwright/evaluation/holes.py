@@ -7,15 +7,14 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from ghostwright.text import languages
+
 # Kinds of place, in the order the tables list them.
 PLACES = ("indent", "word", "operator", "call-args", "closer", "entry", "field", "decorator",
           "comment", "eof", "lisp-closers")
-# Languages holes are punched in (ghostwright's language names), by their line-comment marker.
-COMMENT = {"python": "#", "javascript": "//", "emacs-lisp": ";", "go": "//", "c": "//",
-           "javascriptreact": "//", "typescript": "//", "typescriptreact": "//", "cpp": "//",
-           "java": "//", "rust": "//", "lua": "--", "shellscript": "#", "ruby": "#"}
-_BLOCK_COMMENTS = {"c", "go", "javascript", "javascriptreact", "typescript", "typescriptreact", "cpp",
-                   "java", "rust"}
+# Languages holes are punched in (code, not data), by their line-comment marker.
+COMMENT = {lang.name: lang.line_comment for lang in languages.TABLE
+           if lang.line_comment and lang.name not in ("json", "yaml", "toml")}
 MAX_LINE = 160  # longer lines are data, not code anyone types
 
 
@@ -49,7 +48,7 @@ def _indent(line: str) -> str:
 def _is_comment(stripped: str, language: str) -> bool:
     if stripped.startswith(COMMENT[language]):
         return True
-    return language in _BLOCK_COMMENTS and stripped.startswith(("/*", "* ", "*/"))
+    return COMMENT[language] == "//" and stripped.startswith(("/*", "* ", "*/"))  # the C family
 
 
 def _docstring_lines(lines: list[str], language: str) -> set[int]:

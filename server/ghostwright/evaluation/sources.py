@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ghostwright.evaluation.holes import COMMENT
-from ghostwright.text.syntax import language_of
+from ghostwright.text.languages import language_of
 from ghostwright.trust.workspace_files import Limits, Workspace
 
 # Files looked at, code or not: a bigger tree is sampled from its first files in walking order.
