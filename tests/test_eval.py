@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, requires_model
+from conftest import AUDIT_ENV, ROOT, requires_model
+from ghostwright import config as configuration
 from ghostwright.evaluation import holes, run, scoring, sources
 from ghostwright.evaluation.command import Bar
 
@@ -116,7 +118,7 @@ def test_the_progress_bar_is_drawn_only_on_a_terminal():
 
 
 def test_each_configured_backend_is_evaluated_alone():
-    cfg = run.configuration.load({"ollama": {"model": "qwen2.5-coder:7b"}, "completion": {"debounceMs": 250}},
+    cfg = configuration.load({"ollama": {"model": "qwen2.5-coder:7b"}, "completion": {"debounceMs": 250}},
                                  path=Path("/nonexistent"))[0]
     systems = run.systems(cfg)
     assert [s.backend for s in systems] == ["openvino", "ollama"]
@@ -131,8 +133,16 @@ ROW = re.compile(r"^\| (?P<key>[\w-]+) \| (?P<backend>[^|]+) \| (?P<n>\d+) \| (?
 
 
 def ghostwright_eval(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ghostwright", "eval", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=600)
+    """The command as a user runs it, under the tests' network audit (it proves it installed the hook)."""
+    proc = subprocess.Popen([sys.executable, "-m", "ghostwright", "eval", *args], cwd=cwd,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate(timeout=600)
+    finally:
+        proc.kill()
+    audited = Path(os.environ[AUDIT_ENV] + ".pids").read_text().split()
+    assert str(proc.pid) in audited, "ghostwright eval did not run under the network audit"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def config_file(tmp_path: Path, extra: str = "") -> Path:
@@ -215,7 +225,7 @@ async def test_eval_gets_the_answers_make_bench_real_gets_from_the_server():
 
     bench_holes = real_code.interleaved(real_code.make_holes(real_code.load_files(), 1,
                                                              languages=real_code.LANGUAGES))
-    cfg = run.configuration.load({"openvino": {"device": "CPU"}}, path=Path("/nonexistent"))[0]
+    cfg = configuration.load({"openvino": {"device": "CPU"}}, path=Path("/nonexistent"))[0]
     (system,) = run.systems(cfg, ("openvino",))
     engine = Engine(system.config)
     engine.encoding = "utf-32"
