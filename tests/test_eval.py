@@ -126,6 +126,10 @@ def test_each_configured_backend_is_evaluated_alone():
         assert s.config.backend == s.backend and s.config.router.policy == "npu-only"
         assert s.config.completion.debounce_ms == 0 and s.config.completion.cache_entries == 0
     assert [s.backend for s in run.systems(cfg, ("ollama",))] == ["ollama"]
+    # The user's own OpenVINO model, and the embedded one beside it.
+    cfg.openvino.model = "/models/mine.gguf"
+    models = [(s.backend, s.config.openvino.model) for s in run.systems(cfg, ("openvino",))]
+    assert models == [("openvino", "/models/mine.gguf"), ("openvino", "")]
 
 
 # --- end to end: the real command, the real embedded model ---

@@ -15,9 +15,6 @@ from ghostwright.engine.loading import Tell
 from ghostwright.evaluation.holes import PLACES, Hole
 from ghostwright.evaluation.scoring import Score
 
-BACKENDS = ("openvino", "ollama", "openai")
-
-
 @dataclass(frozen=True)
 class System:
     """One backend as the user configured it, serving alone (no router, no escalation)."""
@@ -39,11 +36,19 @@ class Result:
 
 
 def systems(config: configuration.Config, only: tuple[str, ...] = ()) -> list[System]:
-    """The embedded OpenVINO model (or the user's own OpenVINO model), and Ollama and an
-    OpenAI-style server when the configuration names them; `only` narrows to those backends."""
-    configured = {"openvino": True, "ollama": bool(config.ollama.model), "openai": bool(config.openai.base_url)}
-    return [System(name, alone(config, name)) for name in BACKENDS
-            if configured[name] and (not only or name in only)]
+    """The OpenVINO model the user configured, and the embedded one beside it when that is another;
+    Ollama and an OpenAI-style server when the configuration names them. `only` narrows to those
+    backends."""
+    out = []
+    if not only or "openvino" in only:
+        out.append(System("openvino", alone(config, "openvino")))
+        if config.openvino.model:
+            embedded = alone(config, "openvino")
+            embedded.openvino.model = ""
+            out.append(System("openvino", embedded))
+    configured = {"ollama": bool(config.ollama.model), "openai": bool(config.openai.base_url)}
+    return out + [System(name, alone(config, name)) for name in ("ollama", "openai")
+                  if configured[name] and (not only or name in only)]
 
 
 def alone(config: configuration.Config, backend: str) -> configuration.Config:
