@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ghostwright import __version__, config as configuration
+from ghostwright.evaluation import DEFAULT_SAMPLE
 from ghostwright.models import store as model_store
 
 
@@ -130,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("eval", help="holes punched in your own code, answered by each configured backend, scored")
     p.add_argument("path", nargs="?", type=Path, default=Path("."), help="the folder (default: the current one)")
     p.add_argument("--sample", type=int, default=None, metavar="N",
-                   help="holes in all (default: a sample the embedded model answers in minutes)")
+                   help=f"holes in all (default {DEFAULT_SAMPLE})")
     p.add_argument("--seed", type=int, default=0, help="which holes are drawn (the same seed, the same holes)")
     p.add_argument("--config", type=Path, default=None, metavar="FILE",
                    help="read this configuration file instead of the usual one")
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.sample is not None and args.sample < 1:
             parser.error("eval: --sample must be at least 1")
-        return asyncio.run(command.main(args.path, args.sample or command.DEFAULT_SAMPLE, args.seed, args.json,
+        return asyncio.run(command.main(args.path, args.sample or DEFAULT_SAMPLE, args.seed, args.json,
                                         args.config, tuple(args.backend), tuple(args.exclude)))
     if args.command == "models":
         return _models(args)

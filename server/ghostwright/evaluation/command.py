@@ -11,10 +11,6 @@ from typing import TextIO
 from ghostwright import config as configuration
 from ghostwright.evaluation import holes as holes_of, run, sources
 
-# About 7 minutes for the embedded model on a busy 2-core machine, model load included.
-DEFAULT_SAMPLE = 60
-
-
 class Bar:
     """A progress bar on a terminal's stderr; nothing when stderr is not a terminal (a log, a pipe)."""
 
