@@ -222,7 +222,7 @@ def test_eval_refuses_a_missing_folder_or_config_clearly(tmp_path):
 @requires_model
 async def test_eval_gets_the_answers_make_bench_real_gets_from_the_server():
     """The same holes, answered by eval's engine and by the bench's server session: the same text."""
-    from ghostwright.bench import quality
+    from bench import quality
     from ghostwright.engine.engine import Engine
 
     bench_holes = real_code.interleaved(real_code.make_holes(real_code.load_files(), 1,
