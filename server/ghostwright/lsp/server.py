@@ -10,7 +10,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__, config as configuration
-from ghostwright.engine import alternatives
+from ghostwright.engine import alternatives, feedback
 from ghostwright.lsp import editor_watch, wire
 from ghostwright.text import guards
 from ghostwright.trust import no_telemetry as telemetry
@@ -84,12 +84,25 @@ class GhostwrightServer(LanguageServer):
         self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=f"ghostwright: {title}"))
         return _WorkDone(self, token)
 
-    def send_partial(self, place: Place, text: str) -> None:
+    def send_partial(self, place: Place, text: str, suggestion: str | None = None) -> None:
         self.protocol.notify(PARTIAL, {
             "textDocument": {"uri": place.uri, "version": place.version},
             "position": {"line": place.line, "character": place.character},
             "text": text,
+            **({"id": suggestion} if suggestion else {}),
         })
+
+    def ask(self) -> feedback.Ask:
+        return feedback.Ask(self.engine.feedback, self.engine.document, lambda: self.engine.backend)
+
+    def answered(self, ask: feedback.Ask, answer: Answer | None) -> lsp.InlineCompletionList:
+        """The items of `answer`, each carrying the command a client runs on accept."""
+        if answer is None or not answer.text:
+            return _items(None)
+        ask.answered(answer.place.uri, answer.place.offset, answer.text,
+                     answer.stats.backend if answer.stats else None, answer.multiline)
+        return _items(answer, lsp.Command(title="ghostwright: accepted", command=feedback.ACCEPTED,
+                                          arguments=[{"id": ask.id}]))
 
     def editor_gone(self) -> None:
         """The editor died without saying exit (another process may still hold our stdin)."""
@@ -100,12 +113,12 @@ class GhostwrightServer(LanguageServer):
         return {**self.engine.status(), "rpcFutures": self.protocol.pending_requests}
 
 
-def _items(answer: Answer | None) -> lsp.InlineCompletionList:
+def _items(answer: Answer | None, command: lsp.Command | None = None) -> lsp.InlineCompletionList:
     if answer is None or not answer.text:
         return lsp.InlineCompletionList(items=[])
     where = lsp.Position(line=answer.place.line, character=answer.place.character)
     return lsp.InlineCompletionList(items=[
-        lsp.InlineCompletionItem(insert_text=answer.text, range=lsp.Range(start=where, end=where))])
+        lsp.InlineCompletionItem(insert_text=answer.text, range=lsp.Range(start=where, end=where), command=command)])
 
 
 def _param(params: Any, name: str) -> Any:
@@ -123,6 +136,14 @@ def _edits(changes: list) -> list[tuple[tuple[int, int] | None, tuple[int, int] 
         else:
             out.append((None, None, change.text))
     return out
+
+
+def _feedback_command(name: str) -> Any:
+    """The workspace/executeCommand handler of one of feedback.COMMANDS."""
+    def handle(ls: GhostwrightServer, *args: Any) -> dict:
+        return ls.engine.feedback.command(name, list(args))
+
+    return handle
 
 
 def create_server() -> GhostwrightServer:
@@ -160,8 +181,14 @@ def create_server() -> GhostwrightServer:
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
         p = params.position
-        return _items(await ls.engine.complete(params.text_document.uri, p.line, p.character, invoked,
-                                               ls.send_partial))
+        ask = ls.ask()
+
+        def partial(place: Place, text: str) -> None:
+            ask.partial(place.uri, place.offset, text)
+            ls.send_partial(place, text, ask.id)
+
+        return ls.answered(ask, await ls.engine.complete(params.text_document.uri, p.line, p.character, invoked,
+                                                         partial))
 
     @server.feature(ALTERNATIVE)
     async def alternative_completion(ls: GhostwrightServer, params: Any) -> lsp.InlineCompletionList:
@@ -170,7 +197,10 @@ def create_server() -> GhostwrightServer:
         answer = await ls.engine.alternative(ask.uri, ask.line, ask.character, ask.exclude) if ask else None
         if answer is None:
             log.warning("%s: no open document at %r", ALTERNATIVE, params)
-        return _items(answer)
+        return ls.answered(ls.ask(), answer)
+
+    for name in feedback.COMMANDS:  # pygls lists them in executeCommandProvider
+        server.command(name)(_feedback_command(name))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: GhostwrightServer, params: lsp.DidChangeConfigurationParams) -> None:
