@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
+STATS = "ghostwright/stats"
 ALTERNATIVE = "ghostwright/alternativeCompletion"
 LEVELS = {"error": lsp.MessageType.Error, "warning": lsp.MessageType.Warning, "info": lsp.MessageType.Info}
 
@@ -223,6 +224,14 @@ def create_server() -> GhostwrightServer:
     @server.feature(STATUS)
     def status(ls: GhostwrightServer, _params: Any) -> dict:
         return ls.status()
+
+    @server.feature(STATS)
+    def usage(ls: GhostwrightServer, _params: Any) -> dict:
+        """ghostwright/stats: what `ghostwright stats` prints, as data and as its text."""
+        from ghostwright import stats
+
+        days = ls.engine.feedback.store.totals()
+        return {**stats.report(days, ls.engine.config), "text": stats.render(days, ls.engine.config)}
 
     @server.feature(DOCUMENT_TEXT)
     def document_text(ls: GhostwrightServer, params: Any) -> dict | None:
