@@ -60,13 +60,13 @@ class Terminal:
     def keys(self, *keys: str, literal: bool = False) -> None:
         self.run("send-keys", "-t", "gw", *(("-l",) if literal else ()), *keys)
 
-    def wait(self, predicate, what: str, timeout: float = 30):
+    def wait(self, predicate, what: str, timeout: float = 30, interval: float = 0.1):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()
             if value:
                 return value
-            time.sleep(0.1)
+            time.sleep(interval)
         raise AssertionError(f"timed out waiting for {what}:\n{self.screen()}")
 
     def status(self) -> dict:
@@ -88,7 +88,8 @@ class Terminal:
             c = self.counts()
             return c if all(c[k] == v for k, v in expected.items()) else None
         try:
-            return self.wait(check, what, timeout=20)
+            # Seldom enough that Emacs goes idle between asks: eglot sends its changes when idle.
+            return self.wait(check, what, timeout=20, interval=0.8)
         except AssertionError:
             raise AssertionError(f"{what}: expected {expected}, got {self.counts()}") from None
 

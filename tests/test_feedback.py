@@ -18,8 +18,13 @@ from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig
 
 from conftest import PARTIAL, ROOT, Session
+from ghostwright import stats
+from ghostwright.backends.router import Router
 from ghostwright.bench import plain
+from ghostwright.config import Config
 from ghostwright.engine import feedback as fb, usage_stats
+from ghostwright.engine.engine import Engine
+from scripted import Scripted
 
 SCRIPTED_SERVER = ROOT / "tests" / "elisp" / "scripted_server.py"
 URI = "file:///tmp/feedback.py"
@@ -197,3 +202,28 @@ def test_stats_command_prints_the_counts_and_json(tmp_path):
     data = json.loads(run.stdout)
     assert data["rows"][0]["shown"] == 4 and data["rows"][0]["acceptance"] == 0.5
     assert data["days"][0]["shown"] == 4
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+async def test_adaptive_routing_sends_a_rarely_taken_language_past_the_first_backend(tmp_path, adaptive):
+    first, second = Scripted(["first_answer()\n"]), Scripted(["second_answer()\n"])
+    first.name, second.name = "first", "second"
+    config = Config()
+    config.completion.debounce_ms = 0
+    config.feedback.adaptive, config.feedback.adaptive_min_shown = adaptive, 5
+    engine = Engine(config, build=lambda cfg: Router(cfg.router, "npu-first", first, second))
+    engine.feedback.store = usage_stats.Store(tmp_path / "usage.json")
+    # Python single-line answers of the first backend: shown 10 times, never taken.
+    engine.feedback.store.add(usage_stats.key("python", "first", "scripted", False), shown=10, dismissed=10)
+    engine.feedback.store.save(force=True)
+    engine.start()
+    await engine.loader.wait()
+    engine.open(URI, "total = \n", 1, "python")
+    answer = await engine.complete(URI, 0, 8)
+    assert answer.multiline is False
+    assert answer.text == ("second_answer()" if adaptive else "first_answer()")
+    assert answer.stats.backend == ("second" if adaptive else "first")
+    await engine.shutdown()
+    text = stats.render(usage_stats.load(tmp_path / "usage.json"), config)
+    verb = "sends" if adaptive else "would send"
+    assert f"{verb} single-line python requests past first to the second backend" in text, text
