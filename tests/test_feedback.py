@@ -202,6 +202,8 @@ def test_stats_command_prints_the_counts_and_json(tmp_path):
     data = json.loads(run.stdout)
     assert data["rows"][0]["shown"] == 4 and data["rows"][0]["acceptance"] == 0.5
     assert data["days"][0]["shown"] == 4
+    run = subprocess.run([sys.executable, "-m", "ghostwright", "doctor"], env=env, capture_output=True, text=True)
+    assert "feedback: 4 suggestions shown over 1 day(s), 50% taken" in run.stdout, run.stdout
 
 
 @pytest.mark.parametrize("adaptive", [False, True])

@@ -94,13 +94,15 @@ class Feedback:
         self._serial += 1
         return f"{self._prefix}-{self._serial}"
 
-    def seen(self, sid: str, doc: Any, offset: int, text: str, k: Key, latency_ms: float | None) -> None:
-        """Ghost text of suggestion `sid` shows (a partial or the answer); its text grows with each."""
+    def seen(self, sid: str, doc: Any, offset: int, text: str, k: Callable[[], Key],
+             latency_ms: float | None) -> None:
+        """Ghost text of suggestion `sid` shows (a partial or the answer); its text grows with each.
+        `k` makes its key (the first time only)."""
         if not self.config.enabled or not text:
             return
         s = self._suggestions.get(sid)
         if s is None:
-            self._suggestions[sid] = Suggestion(sid, doc, k, text, offset, latency_ms)
+            self._suggestions[sid] = Suggestion(sid, doc, k(), text, offset, latency_ms)
             while len(self._suggestions) > REMEMBERED:
                 self._forget(next(iter(self._suggestions)))
         elif s.fate is None:
@@ -259,7 +261,7 @@ class Ask:
             self._latency = (time.monotonic() - self._received) * 1000
         doc = self._document(uri)
         if doc is not None and text:
-            self.feedback.seen(self.id, doc, offset, text, self._key(doc, None, "\n" in text), self._latency)
+            self.feedback.seen(self.id, doc, offset, text, lambda: self._key(doc, None, "\n" in text), self._latency)
 
     def answered(self, uri: str, offset: int, text: str, backend_name: str | None, multiline: bool | None) -> None:
         self.partial(uri, offset, text)
