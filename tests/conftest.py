@@ -116,9 +116,11 @@ async def session(
     encodings: list[str] | None = None,
     progress: bool = True,
     env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ):
+    """A client session with the server `command` (by default ghostwright's own)."""
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "ghostwright", "serve"],
+        server_command=command or [sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
         server_env={**os.environ, **env} if env else None,
     )

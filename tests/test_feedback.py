@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
-from pytest_lsp import ClientServerConfig
 
-from conftest import PARTIAL, ROOT, Session
+from conftest import ROOT, Session, session
 from ghostwright import stats
 from ghostwright.backends.router import Router
 from ghostwright.bench import plain
@@ -92,26 +91,11 @@ def test_adaptive_escalation_reads_single_line_acceptance_per_language():
 
 @asynccontextmanager
 async def scripted_session(pieces: list[str], data_home: Path, init: dict | None = None):
-    env = {**os.environ, "GHOSTWRIGHT_SCRIPTED": json.dumps(pieces), "XDG_DATA_HOME": str(data_home)}
-    config = ClientServerConfig(server_command=[sys.executable, str(SCRIPTED_SERVER)], server_env=env)
-    client = await config.start()
-    s = Session(client)
-
-    @client.feature(PARTIAL)
-    def on_partial(params) -> None:
-        s.partials.append(plain(params))
-
-    s.result = await client.initialize_session(lsp.InitializeParams(
-        capabilities=lsp.ClientCapabilities(),
-        initialization_options={"completion": {"debounceMs": 0}, **(init or {})}))
-    try:
+    env = {"GHOSTWRIGHT_SCRIPTED": json.dumps(pieces), "XDG_DATA_HOME": str(data_home)}
+    async with session({"completion": {"debounceMs": 0}, **(init or {})}, progress=False, env=env,
+                       command=[sys.executable, str(SCRIPTED_SERVER)]) as s:
         await s.wait_ready(30)
         yield s
-    finally:
-        try:
-            await asyncio.wait_for(client.shutdown_session(), 30)
-        finally:
-            await client.stop()
 
 
 async def execute(s: Session, command: str, *arguments) -> dict:
