@@ -213,3 +213,28 @@ async def test_adaptive_routing_sends_a_rarely_taken_language_past_the_first_bac
     text = stats.render(usage_stats.load(tmp_path / "usage.json"), config)
     verb = "sends" if adaptive else "would send"
     assert f"{verb} single-line python requests past first to the second backend" in text, text
+
+
+async def test_a_document_closed_before_the_checks_is_checked_on_its_last_text(tmp_path):
+    async with scripted_session(["return ", "3.14", " * r", " * r\n"], tmp_path) as s:  # checks at 30 s, 120 s
+        s.open(URI, TEXT)
+        item = (await s.complete_async(URI, 1, 4)).items[0]
+        s.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=URI, version=2),
+            content_changes=[lsp.TextDocumentContentChangePartial(
+                range=lsp.Range(start=lsp.Position(line=1, character=4), end=lsp.Position(line=1, character=4)),
+                text=ANSWER)]))
+        await execute(s, item.command.command, *item.command.arguments)
+        # One identifier renamed inside the accepted text: the rest of it is retained.
+        s.client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=URI, version=3),
+            content_changes=[lsp.TextDocumentContentChangePartial(
+                range=lsp.Range(start=lsp.Position(line=1, character=11), end=lsp.Position(line=1, character=15)),
+                text="math.pi")]))
+        s.client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+            text_document=lsp.TextDocumentIdentifier(uri=URI)))
+        row = counts(await s.status())
+        assert row["checkedCharsFirst"] == row["checkedCharsSecond"] == len(ANSWER)
+        assert row["retainedCharsFirst"] == row["retainedCharsSecond"]
+        # ("3.14" and "math.pi" share a ".": characters matched in order, not words)
+        assert len(ANSWER) - len("3.14") <= row["retainedCharsFirst"] < len(ANSWER)
