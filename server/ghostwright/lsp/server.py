@@ -194,11 +194,11 @@ def create_server() -> GhostwrightServer:
     @server.feature(ALTERNATIVE)
     async def alternative_completion(ls: GhostwrightServer, params: Any) -> lsp.InlineCompletionList:
         """ghostwright/alternativeCompletion: one more candidate, unlike those the editor shows."""
-        ask = alternatives.read_params(params)
+        ask, asking = alternatives.read_params(params), ls.ask()  # its latency counts from here
         answer = await ls.engine.alternative(ask.uri, ask.line, ask.character, ask.exclude) if ask else None
         if answer is None:
             log.warning("%s: no open document at %r", ALTERNATIVE, params)
-        return ls.answered(ls.ask(), answer)
+        return ls.answered(asking, answer)
 
     for name in feedback.COMMANDS:  # pygls lists them in executeCommandProvider
         server.command(name)(_feedback_command(name))
