@@ -17,6 +17,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from conftest import ROOT, Session, session
+from rawlsp import RawServer
 from ghostwright import stats
 from ghostwright.backends.router import Router
 from ghostwright.bench import plain
@@ -238,3 +239,25 @@ async def test_a_document_closed_before_the_checks_is_checked_on_its_last_text(t
         assert row["retainedCharsFirst"] == row["retainedCharsSecond"]
         # ("3.14" and "math.pi" share a ".": characters matched in order, not words)
         assert len(ANSWER) - len("3.14") <= row["retainedCharsFirst"] < len(ANSWER)
+
+
+async def test_counts_are_saved_when_the_editor_goes_without_shutdown(tmp_path):
+    """Emacs killed: no shutdown, only the end of stdin. What was counted is in the file all the same."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(SCRIPTED_SERVER), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "GHOSTWRIGHT_SCRIPTED": json.dumps(["return 1\n"]), "XDG_DATA_HOME": str(tmp_path)})
+    server = RawServer(proc)
+    await server.initialize({"completion": {"debounceMs": 0}})
+    server.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1,
+                                                            "text": TEXT}})
+    answer = await server.request("textDocument/inlineCompletion", {
+        "textDocument": {"uri": URI}, "position": {"line": 1, "character": 4}, "context": {"triggerKind": 1}})
+    command = answer["result"]["items"][0]["command"]
+    assert (await server.request("workspace/executeCommand", command))["result"]["counted"]
+    proc.stdin.close()
+    assert await asyncio.wait_for(proc.wait(), 15) is not None
+    server._reader.cancel()
+    server._err_reader.cancel()
+    (row,) = usage_stats.summarize(usage_stats.load(tmp_path / "ghostwright" / "usage-stats.json"))
+    assert (row.counts["shown"], row.counts["accepted"]) == (1, 1)

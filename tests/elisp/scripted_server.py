@@ -16,14 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripted import Scripted  # noqa: E402
 
-from ghostwright.lsp import server as lsp_server, wire  # noqa: E402
+from ghostwright.lsp import server as lsp_server  # noqa: E402
 
 
 def main() -> None:
     pieces = json.loads(os.environ.get("GHOSTWRIGHT_SCRIPTED", '["pass"]'))
     server = lsp_server.create_server()
     server.engine.loader._build = lambda _config: Scripted(pieces, gap=0.01)
-    wire.exit_within(wire.start_io(server))
+    lsp_server.serve(server)
 
 
 if __name__ == "__main__":

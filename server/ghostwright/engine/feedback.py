@@ -164,6 +164,8 @@ class Feedback:
                 self.store.add(s.key, partial=-1)
             s.fate = fate
             self.store.add(s.key, **{fate: 1})
+        if s.end is None and fate in ("dismissed", "typedThrough"):
+            self._forget(s.id)  # nothing accepted: nothing to follow through the edits
         self.store.save()
 
     def _accept(self, s: Suggestion, length: int) -> None:

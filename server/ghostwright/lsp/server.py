@@ -241,6 +241,8 @@ def create_server() -> GhostwrightServer:
     return server
 
 
-def serve() -> None:
-    code = wire.start_io(create_server())
+def serve(server: GhostwrightServer | None = None) -> None:
+    server = server or create_server()
+    code = wire.start_io(server)
+    server.engine.feedback.save()  # also after an exit without shutdown, or an editor gone
     wire.exit_within(code)
