@@ -248,7 +248,7 @@ async def test_counts_are_saved_when_the_editor_goes_without_shutdown(tmp_path):
         stderr=asyncio.subprocess.PIPE,
         env={**os.environ, "GHOSTWRIGHT_SCRIPTED": json.dumps(["return 1\n"]), "XDG_DATA_HOME": str(tmp_path)})
     server = RawServer(proc)
-    await server.initialize({"completion": {"debounceMs": 0}})
+    await server.initialize({"completion": {"debounceMs": 0}, "feedback": {"enabled": True}})
     server.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1,
                                                             "text": TEXT}})
     answer = await server.request("textDocument/inlineCompletion", {
