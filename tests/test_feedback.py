@@ -241,6 +241,25 @@ async def test_a_document_closed_before_the_checks_is_checked_on_its_last_text(t
         assert len(ANSWER) - len("3.14") <= row["retainedCharsFirst"] < len(ANSWER)
 
 
+async def test_bad_feedback_messages_get_a_clear_answer_and_no_pop_up(tmp_path):
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(SCRIPTED_SERVER), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE, env={**os.environ, "XDG_DATA_HOME": str(tmp_path)})
+    server = RawServer(proc)
+    try:
+        await server.initialize({"feedback": {"enabled": True}})
+        unknown = await server.request("workspace/executeCommand", {"command": "ghostwright.nonsense"})
+        assert "ghostwright.nonsense" in unknown["error"]["message"]
+        for arguments in ("not a list", [1, 2], [{"id": 3}], [{"id": "x", "chars": "many"}]):
+            answer = await server.request("workspace/executeCommand",
+                                          {"command": fb.PARTIALLY_ACCEPTED, "arguments": arguments})
+            assert answer["result"]["counted"] is False and answer["result"]["reason"]
+        await server.request("ghostwright/status", {})
+        assert server.notifications("window/showMessage") == []
+    finally:
+        await server.close()
+
+
 async def test_counts_are_saved_when_the_editor_goes_without_shutdown(tmp_path):
     """Emacs killed: no shutdown, only the end of stdin. What was counted is in the file all the same."""
     proc = await asyncio.create_subprocess_exec(

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__, config as configuration
@@ -66,6 +67,9 @@ class GhostwrightServer(LanguageServer):
         """A handler or the wire failed: log every time, show the editor each kind once."""
         if isinstance(error, ValueError) and type(error).__name__ == "JSONDecodeError":
             log.warning("ignored a message that is not JSON: %s", error)
+            return
+        if isinstance(error, JsonRpcInvalidParams):  # the client's mistake, answered as such (an unknown command)
+            log.warning("%s", error)
             return
         log.error("%s: %s", getattr(source, "__name__", source), error, exc_info=error)
         if self._told.first(("error", getattr(source, "__name__", str(source)), type(error).__name__)):
