@@ -33,14 +33,17 @@ def pytest_configure(config: pytest.Config) -> None:
         fd, log = tempfile.mkstemp(prefix="ghostwright-net-audit-", suffix=".log")
         os.close(fd)
         os.environ[AUDIT_ENV] = log
+    # tests/ too: the stand-in servers the tests start (tests/elisp/*.py) import its helpers.
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(AUDIT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+        [str(AUDIT_DIR), str(AUDIT_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     # Servers started by the tests write their statistics (last-session.json) to the cache dir: a
     # temporary one, so a test run never overwrites what `ghostwright doctor` shows the user.
     # The models stay where they are installed.
     os.environ.setdefault("GHOSTWRIGHT_MODELS_DIR", str(paths.models_dir()))
     if not os.environ.get(TEST_CACHE_ENV):
         os.environ[TEST_CACHE_ENV] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ghostwright-test-cache-")
+        # Likewise the usage counts (usage-stats.json, in the data dir): never the user's.
+        os.environ["XDG_DATA_HOME"] = os.path.join(os.environ[TEST_CACHE_ENV], "data")
     if getattr(sys.modules.get("sitecustomize"), "ENV", None) != AUDIT_ENV:  # not installed at start-up
         spec = importlib.util.spec_from_file_location("ghostwright_net_audit", AUDIT_DIR / "sitecustomize.py")
         module = importlib.util.module_from_spec(spec)
@@ -138,9 +141,11 @@ async def session(
     encodings: list[str] | None = None,
     progress: bool = True,
     env: dict[str, str] | None = None,
+    command: list[str] | None = None,
 ):
+    """A client session with the server `command` (by default ghostwright's own)."""
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "ghostwright", "serve"],
+        server_command=command or [sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
         server_env={**os.environ, **env} if env else None,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any, Callable, Coroutine
 
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
+from ghostwright.engine.feedback import Feedback
 from ghostwright.context import cleanup, windows
 from ghostwright.engine.notices import OncePer
 from ghostwright.trust import memory
@@ -48,6 +50,7 @@ class Answer:
     place: Place
     text: str  # "" when there is no completion
     stats: GenerationStats | None = None
+    multiline: bool | None = None  # the kind of place, as the context judged it
 
 
 @dataclass
@@ -90,6 +93,8 @@ class Engine:
         self.loader = Loader(self.tell, begin_progress, self._told, build)
         self.cache = PromptCache()
         self.last_request_ms: float | None = None
+        self.feedback = Feedback()
+        self.feedback.configure(self.config.feedback)
 
     def tell(self, message: str, level: str = "warning") -> None:
         if not message.strip():  # a bare "ghostwright: " tells the user nothing
@@ -125,7 +130,14 @@ class Engine:
             log.warning("didChange for a document that is not open: %s", uri)
             return False
         doc = record.doc
+        tracked = self.feedback.tracks(uri)
         for start, end, text in changes:
+            if tracked:  # accepted text is followed through the edits
+                s, e = ((doc.offset_at(*start, self.encoding), doc.offset_at(*end, self.encoding))
+                        if start is not None and end is not None else (0, len(doc.text)))
+                doc.apply_change(start, end, text, self.encoding)
+                self.feedback.edited(uri, s, e, len(text))
+                continue
             doc.apply_change(start, end, text, self.encoding)
         if version <= doc.version:
             # Edits arrive in order on stdio, so they are applied all the same; only the label is odd.
@@ -141,6 +153,7 @@ class Engine:
     def close(self, uri: str) -> None:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
+        self.feedback.closed(uri)
         for kind in ("size", "line"):
             self._told.forget((kind, uri))
         if record is None:
@@ -235,6 +248,7 @@ class Engine:
 
     def set_config(self, config: configuration.Config, base: bool = False) -> None:
         self.config = config
+        self.feedback.configure(config.feedback)
         if base:
             self.base_config = config
         for record in self._records.values():
@@ -248,6 +262,7 @@ class Engine:
     def save_stats(self) -> None:
         if self.backend is not None:
             session_stats.save([self.backend.describe()], force=True)
+        self.feedback.save()
 
     async def shutdown(self) -> None:
         """Stop everything and let go of the backend (the command line and benchmarks, at their end)."""
@@ -334,7 +349,7 @@ class Engine:
             if self.backend is not None:
                 flights.count_reuse(self.backend.counters, view, text)
             if text is not None:
-                return Answer(place, text, self._stats(view))
+                return Answer(place, text, self._stats(view), view.flight.prepared.ctx.multiline)
         return await self._ask(record, place, invoked, on_partial)
 
     async def _ask(self, record: Record, place: Place, invoked: bool, on_partial: PartialSink | None) -> Answer:
@@ -349,6 +364,7 @@ class Engine:
         record.ahead = None
         if prepared is None:
             return empty
+        prepared = self._adapted(prepared, doc, backend)
         self.cache.capacity = self.config.completion.cache_entries
         view = flights.from_cache(self.cache, doc, place.offset, prepared, backend)
         if view is None:
@@ -368,7 +384,15 @@ class Engine:
         text = await flights.follow(view, place, on_partial)
         flights.count_reuse(backend.counters, view, text)
         session_stats.save([backend.describe()])
-        return Answer(place, text or "", self._stats(view))
+        return Answer(place, text or "", self._stats(view), prepared.ctx.multiline)
+
+    def _adapted(self, prepared: completion.Prepared, doc: Document, backend: Backend) -> completion.Prepared:
+        """`feedback.adaptive`: a single-line request goes on where the first backend is rarely taken."""
+        first = getattr(backend, "slots", {}).get("npu")
+        if (prepared.request.multiline or first is None or
+                not self.feedback.prefers_escalation(doc.language_id or "unknown", first.name)):
+            return prepared
+        return dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, rarely_taken=True))
 
     @staticmethod
     def _stats(view: flights.View) -> GenerationStats | None:
@@ -394,6 +418,8 @@ class Engine:
             # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
             "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
+            # This session's counts of shown, accepted, dismissed… suggestions (docs/feedback.md).
+            "feedback": self.feedback.session(),
             "refused": {uri: r.refused for uri, r in self._records.items() if r.refused is not None},
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
