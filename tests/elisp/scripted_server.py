@@ -18,7 +18,7 @@ from scripted import Scripted
 def main() -> None:
     pieces = json.loads(os.environ.get("GHOSTWRIGHT_SCRIPTED", '["pass"]'))
     server = lsp_server.create_server()
-    server.engine.loader._build = lambda _config: Scripted(pieces, gap=0.01)
+    server.engine.loader._build = lambda _config, _hooks: Scripted(pieces, gap=0.01)
     lsp_server.serve(server)
 
 
