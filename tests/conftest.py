@@ -114,7 +114,9 @@ async def session(
     encodings: list[str] | None = None,
     progress: bool = True,
     env: dict[str, str] | None = None,
+    root: Path | None = None,
 ):
+    """A server session; `root`: the workspace folder the editor names (rootUri and workspaceFolders)."""
     config = ClientServerConfig(
         server_command=[sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
@@ -131,8 +133,10 @@ async def session(
         window=lsp.WindowClientCapabilities(work_done_progress=progress),
         general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
     )
+    folders = [lsp.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root is not None else None
     s.result = await client.initialize_session(
-        lsp.InitializeParams(capabilities=caps, initialization_options=init_options))
+        lsp.InitializeParams(capabilities=caps, initialization_options=init_options,
+                             root_uri=root.as_uri() if root is not None else None, workspace_folders=folders))
     try:
         yield s
     finally:
