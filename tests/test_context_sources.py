@@ -17,7 +17,8 @@ from ghostwright.context.workspace_index import WorkspaceIndex
 from ghostwright.engine import preparation
 from ghostwright.models import store as model_store
 from ghostwright.text.documents import Document
-from ghostwright.text.syntax import language_of, tree_for
+from ghostwright.text.languages import language_of
+from ghostwright.text.syntax import tree_for
 from scripted import Scripted
 
 MARKER = "SECRET-MARKER-91c4e2"

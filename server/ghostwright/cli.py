@@ -54,7 +54,7 @@ def _context_line(used: dict) -> str:
 
 async def _complete(spec: str, as_json: bool, workspace: str | None = None) -> int:
     """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
-    from ghostwright.context import cursor as context
+    from ghostwright.text.languages import language_of
     from ghostwright.engine.engine import Engine, Place
 
     path, line, col = _parse_location(spec)
@@ -71,7 +71,7 @@ async def _complete(spec: str, as_json: bool, workspace: str | None = None) -> i
     engine.encoding = "utf-32"  # columns count characters, as compilers print them
     engine.set_workspace([Path(workspace) if workspace else _project_root(path)], wait=True)
     uri = path.resolve().as_uri()
-    engine.open(uri, text, 1, context.language_of("", uri))
+    engine.open(uri, text, 1, language_of("", uri))
     engine.start()
     shown = ""
 

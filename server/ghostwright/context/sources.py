@@ -15,7 +15,9 @@ from ghostwright.context.outline import Entry
 from ghostwright.context.prompts import RepoFiles
 from ghostwright.context.workspace_index import WorkspaceIndex, index_for, outline_of
 from ghostwright.text.documents import Document
-from ghostwright.text.syntax import SyntaxTree, language_of
+from ghostwright.text import languages
+from ghostwright.text.languages import language_of
+from ghostwright.text.syntax import SyntaxTree
 from ghostwright.trust.workspace_files import Workspace, is_secret
 
 TokenCounter = Callable[[str], int]
@@ -26,8 +28,6 @@ TokenCounter = Callable[[str], int]
 SOURCES = ("recentEdits", "definitions", "openDocuments")
 # A snippet cut to fit a budget keeps at least this many tokens, else it is left out.
 MIN_CUT_TOKENS = 24
-_COMMENTS = {"python": "#", "shellscript": "#", "ruby": "#", "yaml": "#", "toml": "#", "emacs-lisp": ";;",
-             "lua": "--"}
 _FAMILIES = {"javascriptreact": "javascript", "typescript": "javascript", "typescriptreact": "javascript",
              "cpp": "c"}
 
@@ -315,4 +315,5 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
     if not snippets:
         return None
     here = s.relative(path) if path is not None else urlparse(doc.uri).path.rsplit("/", 1)[-1]
-    return CrossFile(s.repo_name(path), here, tuple(snippets), _COMMENTS.get(language, "//"))
+    comment = languages.get(language).line_comment or "//"
+    return CrossFile(s.repo_name(path), here, tuple(snippets), comment * 2 if comment == ";" else comment)

@@ -11,7 +11,7 @@ from typing import Callable
 
 from ghostwright.config import ContextConfig
 from ghostwright.context import outline as outlines
-from ghostwright.text.syntax import language_of
+from ghostwright.text.languages import language_of
 from ghostwright.trust.workspace_files import Limits, Workspace
 
 log = logging.getLogger(__name__)
