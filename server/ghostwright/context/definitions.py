@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
 from ghostwright.context import imports as file_imports
 from ghostwright.context.outline import Entry
-from ghostwright.text.syntax import SyntaxTree
+from ghostwright.text.syntax import SyntaxTree, parse_text
 
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
 # Lines around the cursor whose names count as "used near the cursor".
@@ -17,6 +18,8 @@ NEAR_LINES_ABOVE = 40
 NEAR_LINES_BELOW = 4
 # Files of one import read at most (a Go package is a folder of files).
 FILES_PER_IMPORT = 8
+# Past this size a file's names are not counted to find the imports it does not use yet.
+COUNTED_CHARS = 400_000
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
@@ -42,7 +45,10 @@ class Found:
 
     path: str
     text: str
-    priority: int  # higher first: used near the cursor, then imported and used, then imported
+    brief: str  # a shorter form of `text` (a class without its methods), or `text` itself
+    # Higher first: imported by name and not used yet (what the user is about to write), used
+    # after its module's name near the cursor, used near the cursor, of an import used nearby.
+    priority: int
     order: tuple[int, int]  # (import line, place in its file): the order the prompt shows them in
 
 
@@ -186,6 +192,29 @@ def resolve(language: str, imp: file_imports.Import, path: str, files: Files) ->
     return []
 
 
+_REEXPORTS: dict[tuple[str, int], list[file_imports.Import]] = {}
+
+
+def _reexported(language: str, target: str, name: str, files: Files) -> list[str]:
+    """The files a module takes `name` from (`from ._core import Name` in a package's
+    `__init__.py`, `export {name} from './m'` in an index.js): one level deep."""
+    text = files.read(target)
+    if not text:
+        return []
+    key = (target, hash(text))
+    imps = _REEXPORTS.get(key)
+    if imps is None:
+        imps = file_imports.of(language, text, parse_text(language, text))
+        if len(_REEXPORTS) > 256:
+            _REEXPORTS.clear()
+        _REEXPORTS[key] = imps
+    out: list[str] = []
+    for imp in imps:
+        if name in imp.names or (language != "python" and "*" in imp.names):
+            out += resolve(language, imp, target, files)
+    return out[:FILES_PER_IMPORT]
+
+
 def _submodule(language: str, imp: file_imports.Import, name: str, path: str, files: Files) -> list[str]:
     """`from pkg import mod`: the name is a module of the package, not one of its definitions."""
     if language != "python":
@@ -194,12 +223,30 @@ def _submodule(language: str, imp: file_imports.Import, name: str, path: str, fi
     return resolve(language, file_imports.Import(module), path, files)
 
 
+def _not_used_yet(text: str, imps: list[file_imports.Import], tree: SyntaxTree | None) -> set[str]:
+    """The names the file imports by name and uses nowhere else: what the user is about to write."""
+    if len(text) > COUNTED_CHARS:
+        return set()
+    counts = tree.memo.get("identifier counts") if tree is not None else None
+    if counts is None:
+        counts = Counter(_IDENT.findall(text))
+        if tree is not None:
+            tree.memo["identifier counts"] = counts
+    listed = Counter(name for imp in imps for name in imp.names)
+    return {name for name, n in listed.items() if counts.get(name, 0) <= n}
+
+
 def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None, files: Files) -> list[Found]:
     """The definitions reachable from the file's imports, each ranked by its use near the cursor."""
-    imps = file_imports.of(language, text, tree)
+    imps = tree.memo.get("imports") if tree is not None else None
+    if imps is None:
+        imps = file_imports.of(language, text, tree)
+        if tree is not None:
+            tree.memo["imports"] = imps
     if not imps:
         return []
     near, around = near_names(text, offset)
+    fresh = _not_used_yet(text, imps, tree)
     out: list[Found] = []
     seen: set[tuple[str, str]] = set()
 
@@ -212,8 +259,9 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             if (file, entry.name) in seen:
                 continue
             seen.add((file, entry.name))
-            priority = 3 if entry.name in attrs else 2 if entry.name in near else 1 if used else 0
-            out.append(Found(shown, entry.text, priority, (line, i)))
+            priority = 4 if entry.name in fresh else 3 if entry.name in attrs else 2 if entry.name in near \
+                else 1 if used else 0
+            out.append(Found(shown, entry.text, entry.brief, priority, (line, i)))
 
     for imp in imps:
         targets = resolve(language, imp, path, files)
@@ -231,16 +279,20 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             if wanted:
                 defined = {e.name for e in entries}
                 for name in sorted(wanted - defined):
-                    for sub in _submodule(language, imp, name, path, files):
+                    subs = _submodule(language, imp, name, path, files)
+                    for sub in subs:
                         sub_entries = files.outline(sub)
                         if sub_entries:
                             sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                            add(sub, sub_entries, None, sub_attrs, name in near, imp.line)
+                            add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
+                    if not subs:
+                        for origin in _reexported(language, target, name, files):
+                            add(origin, files.outline(origin) or [], {name}, attrs, used, imp.line)
         if not targets and names and imp.module.strip(".") == "" and language == "python":
             for name in sorted(names):  # `from . import sibling`
                 for sub in _submodule(language, imp, name, path, files):
                     sub_entries = files.outline(sub)
                     if sub_entries:
                         sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                        add(sub, sub_entries, None, sub_attrs, name in near, imp.line)
+                        add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
     return out

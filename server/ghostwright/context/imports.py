@@ -19,6 +19,15 @@ class Import:
     line: int = 0  # where the import is: an earlier import ranks before a later one
 
 
+def top_level(root: Any) -> list[Any]:
+    """The root's children, those of an ERROR node in its place: a syntax error near the cursor
+    (the line being written) can make one ERROR node of the whole file, imports included."""
+    out = []
+    for node in root.children:
+        out.extend(top_level(node) if node.type == "ERROR" else [node])
+    return out
+
+
 def _text(node: Any) -> str:
     return node.text.decode("utf-8", "replace") if node is not None else ""
 
@@ -29,7 +38,7 @@ def _unquote(s: str) -> str:
 
 def _python(root: Any) -> list[Import]:
     out: list[Import] = []
-    for node in root.children:
+    for node in top_level(root):
         line = node.start_point[0]
         if node.type == "import_statement":
             for child in node.children_by_field_name("name"):
@@ -89,7 +98,7 @@ def _require(declarator: Any) -> Import | None:
 
 def _javascript(root: Any) -> list[Import]:
     out: list[Import] = []
-    for node in root.children:
+    for node in top_level(root):
         line = node.start_point[0]
         if node.type == "import_statement":
             source = _unquote(_text(node.child_by_field_name("source")))
@@ -100,6 +109,13 @@ def _javascript(root: Any) -> list[Import]:
                 local = next((_text(c) for c in clause.children if c.type == "identifier"), "")
                 namespace = namespace or local
             out.append(Import(source, tuple(n for n in names if n != "default"), namespace, line))
+        elif node.type == "export_statement" and node.child_by_field_name("source") is not None:
+            # `export {a, b as c} from './m'`, `export * from './m'`: a barrel file's re-exports.
+            source = _unquote(_text(node.child_by_field_name("source")))
+            clause = next((c for c in node.children if c.type == "export_clause"), None)
+            names = [_text(spec.child_by_field_name("name")) for spec in (clause.children if clause else [])
+                     if spec.type == "export_specifier"] or ["*"]
+            out.append(Import(source, tuple(names), "", line))
         elif node.type in ("lexical_declaration", "variable_declaration"):
             for declarator in node.children:
                 if declarator.type == "variable_declarator":
@@ -111,7 +127,7 @@ def _javascript(root: Any) -> list[Import]:
 
 def _go(root: Any) -> list[Import]:
     out: list[Import] = []
-    for node in root.children:
+    for node in top_level(root):
         if node.type != "import_declaration":
             continue
         specs = [c for c in node.children if c.type == "import_spec"]
@@ -150,7 +166,7 @@ def _join(base: str, path: str) -> str:
 
 def _rust(root: Any) -> list[Import]:
     out: list[Import] = []
-    for node in root.children:
+    for node in top_level(root):
         line = node.start_point[0]
         if node.type == "use_declaration":
             pairs: list[tuple[str, str]] = []
@@ -165,7 +181,7 @@ def _rust(root: Any) -> list[Import]:
 
 def _c(root: Any) -> list[Import]:
     out: list[Import] = []
-    stack = list(root.children)
+    stack = top_level(root)
     while stack:
         node = stack.pop(0)
         if node.type == "preproc_include":

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ghostwright.context.imports import top_level
 from ghostwright.text.syntax import parse_text
 
 # A definition that is not a function or class (a constant, a type alias, an interface) is shown
@@ -13,6 +14,9 @@ from ghostwright.text.syntax import parse_text
 SHORT_LINES = 6
 # Members of one class shown at most: a huge class must not take the budget by itself.
 MAX_MEMBERS = 24
+# In a class's brief form: its fields and constructor, at most this many members.
+BRIEF_MEMBERS = 8
+_CONSTRUCTORS = ("__init__", "__new__", "__call__", "constructor", "new")
 LONG_LINE = 160
 
 
@@ -22,6 +26,11 @@ class Entry:
 
     name: str
     text: str
+    head: str = ""  # a shorter form (a class's head, fields and constructor), where there is one
+
+    @property
+    def brief(self) -> str:
+        return self.head or self.text
 
 
 def _text(node: Any) -> str:
@@ -61,8 +70,9 @@ def _docstring(body: Any) -> str:
     return f"{quote}{_line(summary)}{quote}" if summary else ""
 
 
-def _py_def(node: Any, source: bytes, indent: str) -> str:
-    """`def f(a) -> T:` with its docstring's first line, or a class head with its fields and methods."""
+def _py_def(node: Any, source: bytes, indent: str, brief: bool = False) -> str:
+    """`def f(a) -> T:` with its docstring's first line, or a class head with its fields and methods
+    (`brief`: its fields and constructor only)."""
     decorated = node if node.type == "decorated_definition" else None
     if decorated is not None:
         node = decorated.child_by_field_name("definition")
@@ -77,11 +87,13 @@ def _py_def(node: Any, source: bytes, indent: str) -> str:
     if node.type == "class_definition":
         members = 0
         for child in body.children:
-            if members >= MAX_MEMBERS:
+            if members >= (BRIEF_MEMBERS if brief else MAX_MEMBERS):
                 lines.append(inner + "...")
                 break
             kind = child.type
             if kind in ("function_definition", "decorated_definition"):
+                if brief and _py_names(child)[0] not in _CONSTRUCTORS:
+                    continue
                 lines.append(_py_def(child, source, inner))
             elif kind == "expression_statement" and child.children and child.children[0].type == "assignment":
                 lines.append(inner + _short(child, inner))
@@ -104,16 +116,34 @@ def _py_names(node: Any) -> list[str]:
     return []
 
 
+def _py_top(nodes: list[Any]) -> list[Any]:
+    """Top-level statements, also those inside a top-level `if`/`try` (`if TYPE_CHECKING:` … `else:`)."""
+    out = []
+    for node in nodes:
+        if node.type in ("if_statement", "try_statement", "else_clause", "elif_clause", "except_clause",
+                         "finally_clause", "block"):
+            out += _py_top([c for c in node.children if c.type in (
+                "block", "else_clause", "elif_clause", "except_clause", "finally_clause")] +
+                (list(node.children) if node.type == "block" else []))
+        else:
+            out.append(node)
+    return out
+
+
 def _python(root: Any, source: bytes) -> list[Entry]:
     out = []
-    for node in root.children:
+    seen: set[str] = set()
+    for node in _py_top(top_level(root)):
         names = _py_names(node)
-        if not names:
+        if not names or names[0] in seen:  # the first of two definitions under `if`/`else`
             continue
+        seen.update(names)
         if node.type == "expression_statement":
             out.append(Entry(names[0], _short(node)))
         else:
-            out.append(Entry(names[0], _py_def(node, source, "")))
+            full = _py_def(node, source, "")
+            brief = _py_def(node, source, "", brief=True)
+            out.append(Entry(names[0], full, brief if brief != full else ""))
         out += [Entry(n, "") for n in names[1:]]  # a, b = …: shown once, under the first name
     return out
 
@@ -127,7 +157,7 @@ _CLASSES = {"class_declaration", "abstract_class_declaration", "class", "interfa
 _VALUES = {"arrow_function", "function_expression", "function", "class"}
 
 
-def _brace_def(node: Any, source: bytes, indent: str, depth: int = 0) -> str:
+def _brace_def(node: Any, source: bytes, indent: str, depth: int = 0, brief: bool = False) -> str:
     body = node.child_by_field_name("body")
     if body is None:
         return indent + _short(node, indent)
@@ -136,10 +166,13 @@ def _brace_def(node: Any, source: bytes, indent: str, depth: int = 0) -> str:
         lines = [indent + head + " {"]
         members = 0
         for child in body.children:
-            if members >= MAX_MEMBERS:
+            if members >= (BRIEF_MEMBERS if brief else MAX_MEMBERS):
                 lines.append(indent + "  // …")
                 break
             if child.type in ("{", "}", ",", ";") or "comment" in child.type:
+                continue
+            if brief and child.child_by_field_name("body") is not None \
+                    and _text(child.child_by_field_name("name")) not in _CONSTRUCTORS:
                 continue
             lines.append(_member(child, source, indent + "  "))
             members += 1
@@ -189,13 +222,15 @@ def _js_entry(node: Any, source: bytes, prefix: str = "") -> list[Entry]:
         return []
     name = _text(name_node)
     if kind in _FUNCTIONS or kind in _CLASSES:
-        return [Entry(name, prefix + _brace_def(node, source, ""))]
+        full = prefix + _brace_def(node, source, "")
+        brief = prefix + _brace_def(node, source, "", brief=True)
+        return [Entry(name, full, brief if brief != full else "")]
     return [Entry(name, prefix + _short(node))]  # types, interfaces, enums, aliases
 
 
 def _braces(root: Any, source: bytes) -> list[Entry]:
     out = []
-    for node in root.children:
+    for node in top_level(root):
         if "comment" in node.type or node.type.startswith("import") or node.type.startswith("preproc_include"):
             continue
         if node.type == "expression_statement":  # module.exports = …, exports.f = function…
@@ -221,7 +256,7 @@ def _declarator_name(node: Any) -> str:
 
 def _c(root: Any, source: bytes) -> list[Entry]:
     out = []
-    stack = list(root.children)
+    stack = top_level(root)
     while stack:
         node = stack.pop(0)
         kind = node.type
@@ -248,7 +283,7 @@ def _c(root: Any, source: bytes) -> list[Entry]:
 
 def _go(root: Any, source: bytes) -> list[Entry]:
     out = []
-    for node in root.children:
+    for node in top_level(root):
         kind = node.type
         if kind in ("function_declaration", "method_declaration"):
             name = _text(node.child_by_field_name("name"))

@@ -243,17 +243,26 @@ def _definitions(doc: Document, offset: int, path: str, language: str, budget: i
                  count: TokenCounter) -> list[Snippet]:
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
     found = definitions.find(language, path, doc.text, offset, tree, files)
-    chosen: list[tuple[definitions.Found, str]] = []
+    # First the brief form of each, by rank, while the budget lasts; then the whole outline of
+    # those chosen (a class's methods), by rank, where the rest of the budget holds it.
+    ranked = sorted(found, key=lambda f: (-f.priority, f.order))
+    chosen: dict[definitions.Found, tuple[str, int]] = {}
     left = budget
-    for f in sorted(found, key=lambda f: (-f.priority, f.order)):
-        text, n = _fit(f.text, left, count)
+    for f in ranked:
+        text, n = _fit(f.brief, left, count)
         if text:
-            chosen.append((f, text))
+            chosen[f] = (text, n)
             left -= n + 1  # the line break between entries
         if left < MIN_CUT_TOKENS:
             break
+    for f in ranked:
+        if f in chosen and f.text != f.brief:
+            n = _counts(count, f.text)
+            if n - chosen[f][1] <= left:
+                left -= n - chosen[f][1]
+                chosen[f] = (f.text, n)
     by_file: dict[str, list[tuple[tuple[int, int], str]]] = {}
-    for f, text in sorted(chosen, key=lambda c: c[0].order):
+    for f, (text, _n) in sorted(chosen.items(), key=lambda c: c[0].order):
         by_file.setdefault(f.path, []).append((f.order, text))
     out = []
     for file, parts in by_file.items():
