@@ -286,3 +286,45 @@ def test_the_index_sees_a_new_file_after_a_save_without_blocking(workspace):
         time.sleep(0.02)
     assert "def fresh_function(a, b):" in prompt_of(gather(s, doc))
     s.close()
+
+
+def test_imports_are_read_through_the_syntax_error_of_the_line_being_written(tmp_path):
+    root = write(tmp_path / "ws", {"pkg/urls.py": "def enforce_url(value, *, name: str) -> 'URL':\n    return value\n"})
+    text = ("from .urls import enforce_url\n\n\nclass Proxy:\n    def __init__(self, proxy_url):\n"
+            "        self._proxy_url = \n        if (\n            self._proxy_url.scheme == b\"http\" and proxy_url\n"
+            "        ):\n            raise RuntimeError(\"no\")\n")
+    doc = document(root / "pkg/proxy.py", text)
+    assert doc.syntax.tree.root_node.children[0].type == "ERROR"  # the whole file, imports included
+    cross = gather(s := around(root), doc, text.index("_proxy_url = ") + len("_proxy_url = "))
+    assert "def enforce_url(value, *, name: str) -> 'URL':" in prompt_of(cross)
+    s.close()
+
+
+def test_a_name_a_package_re_exports_and_one_defined_under_type_checking_are_found(tmp_path):
+    root = write(tmp_path / "ws", {
+        "lib/__init__.py": "from ._core import open_channel as open_channel\n",
+        "lib/_core.py": "def open_channel(capacity: int = 0) -> 'Channel':\n    return Channel(capacity)\n",
+        "lib/_util.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                        "    def lazy_value(name: str, get) -> int: ...\nelse:\n    class lazy_value:\n"
+                        "        pass\n",
+    })
+    text = "from lib import open_channel\nfrom lib._util import lazy_value\n\nch = \n"
+    text = gather(s := around(root), document(root / "app.py", text))
+    shown = prompt_of(text)
+    assert "<|file_sep|>lib/_core.py\ndef open_channel(capacity: int = 0) -> 'Channel':" in shown
+    assert "def lazy_value(name: str, get) -> int:" in shown
+    s.close()
+
+
+def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+    many = "".join(f"def used_{i}(value, other=None):\n    \"\"\"Used helper {i}.\"\"\"\n    return value\n\n"
+                   for i in range(12))
+    root = write(tmp_path / "ws", {"pkg/helpers.py": many + "def compute_total(orders, tax_rate):\n"
+                                   "    return 0\n"})
+    names = ", ".join(f"used_{i}" for i in range(12))
+    text = f"from .helpers import {names}, compute_total\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
+        + "total = \n"
+    config = ContextConfig(definitions_tokens=60, open_documents_tokens=0, recent_edits_tokens=0)
+    cross = gather(s := around(root), document(root / "pkg/app.py", text), config=config)
+    assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
+    s.close()
