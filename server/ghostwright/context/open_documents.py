@@ -37,12 +37,13 @@ def identifiers(text: str) -> frozenset[str]:
 
 @lru_cache(maxsize=64)
 def _windows(uri: str, version: int, text: str) -> tuple[tuple[int, int, frozenset[str]], ...]:
-    """(first line, end line, identifiers) of the document's sliding windows, for one version."""
-    lines = text.split("\n")
+    """(start, end offset, identifiers) of the document's sliding windows of lines, for one version."""
+    starts = [0] + [i + 1 for i, c in enumerate(text) if c == "\n"]
     out = []
-    for start in range(0, max(1, len(lines) - WINDOW_LINES + STEP), STEP):
-        end = min(len(lines), start + WINDOW_LINES)
-        ids = identifiers("\n".join(lines[start:end]))
+    for first in range(0, max(1, len(starts) - WINDOW_LINES + STEP), STEP):
+        last = min(len(starts), first + WINDOW_LINES)
+        start, end = starts[first], (starts[last] - 1 if last < len(starts) else len(text))
+        ids = identifiers(text[start:end])
         if ids:
             out.append((start, end, ids))
     return tuple(out)
@@ -59,10 +60,20 @@ def query(text: str, offset: int) -> frozenset[str]:
     return identifiers(text[start:line_start])
 
 
+_last: tuple[object, list[Similar]] = (None, [])
+
+
 def most_similar(wanted: frozenset[str], documents: list[tuple[str, int, str]]) -> list[Similar]:
-    """The best window of each document (uri, version, text), in the order given, when it is similar enough."""
+    """The best window of each document (uri, version, text), in the order given, when it is similar enough.
+
+    The answer for the same lines above the cursor and the same document versions is the last
+    one: typing on a line asks again and again."""
+    global _last
     if not wanted:
         return []
+    key = (wanted, tuple((uri, version, len(text)) for uri, version, text in documents[:MAX_DOCUMENTS]))
+    if _last[0] == key:
+        return _last[1]
     out = []
     for uri, version, text in documents[:MAX_DOCUMENTS]:
         best: tuple[float, int, int] | None = None
@@ -71,6 +82,6 @@ def most_similar(wanted: frozenset[str], documents: list[tuple[str, int, str]]) 
             if score >= MIN_SIMILARITY and (best is None or score > best[0]):
                 best = (score, start, end)
         if best is not None:
-            lines = text.split("\n")
-            out.append(Similar(uri, "\n".join(lines[best[1]:best[2]]).rstrip("\n"), best[0]))
+            out.append(Similar(uri, text[best[1]:best[2]].rstrip("\n"), best[0]))
+    _last = (key, out)
     return out

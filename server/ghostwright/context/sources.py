@@ -100,6 +100,9 @@ class Surroundings:
         self.index: WorkspaceIndex | None = None
         self._docs: OrderedDict[str, Document] = OrderedDict()  # most recently used last
         self.edits = recent_edits.EditLog()
+        # Verdicts on paths and URIs, by workspace: they are asked again at every request.
+        self._allowed: dict[str, bool] = {}
+        self._relative: dict[str, str] = {}
 
     # --- what the editor says ---
     def set_folders(self, folders: list[Path], config: ContextConfig, wait: bool = False) -> None:
@@ -110,8 +113,12 @@ class Surroundings:
         """(Re)make the index when the folders or its limits changed; `wait` lists the files now."""
         start = WorkspaceIndex._list if wait else WorkspaceIndex.start
         self.index = index_for(self.index, self.folders, config, start)
-        self.workspace = self.index.workspace if self.index is not None else (
+        workspace = self.index.workspace if self.index is not None else (
             Workspace(self.folders) if self.folders else None)
+        if workspace is not self.workspace:
+            self._allowed.clear()
+            self._relative.clear()
+        self.workspace = workspace
 
     def used(self, doc: Document) -> None:
         self._docs[doc.uri] = doc
@@ -143,6 +150,14 @@ class Surroundings:
     def allowed(self, uri: str) -> bool:
         """An open document may reach a prompt unless its name looks secret or, in a workspace, it
         lies outside the workspace folders (a file of another project the editor also has open)."""
+        verdict = self._allowed.get(uri)
+        if verdict is None:
+            if len(self._allowed) > 4096:
+                self._allowed.clear()
+            verdict = self._allowed[uri] = self._allows(uri)
+        return verdict
+
+    def _allows(self, uri: str) -> bool:
         path = path_of(uri)
         name = (path or urlparse(uri).path).rsplit("/", 1)[-1]
         if is_secret(unquote(name)):
@@ -157,9 +172,13 @@ class Surroundings:
                 if uri != doc.uri and not d.text_only and self.allowed(uri)]
 
     def relative(self, path: str) -> str:
-        if self.workspace is not None and self.workspace.folder_of(Path(path)) is not None:
-            return self.workspace.relative(Path(path))
-        return os.path.basename(path)
+        shown = self._relative.get(path)
+        if shown is None:
+            if len(self._relative) > 4096:
+                self._relative.clear()
+            inside = self.workspace is not None and self.workspace.folder_of(Path(path)) is not None
+            shown = self._relative[path] = self.workspace.relative(Path(path)) if inside else os.path.basename(path)
+        return shown
 
     def repo_name(self, path: str | None) -> str:
         if self.folders:
@@ -215,6 +234,9 @@ class _Files:
         doc = self.open.get(path)
         if doc is not None:
             return doc.text
+        if self.s.index is not None:
+            found = self.s.index.outline(path)
+            return found[0] if found else None
         return self.s.workspace.read(Path(path)) if self.s.workspace is not None else None
 
     def relative(self, path: str) -> str:
