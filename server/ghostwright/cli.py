@@ -1,4 +1,4 @@
-"""The `ghostwright` command: serve, complete, models, doctor."""
+"""The `ghostwright` command: serve, complete, eval, models, doctor."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ghostwright import __version__, config as configuration
+from ghostwright.evaluation import DEFAULT_SAMPLE
 from ghostwright.models import store as model_store
 
 
@@ -147,6 +148,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print the final item as JSON")
     p.add_argument("--workspace", metavar="DIR",
                    help="the folder whose files context may read (default: the git root above FILE, else its folder)")
+    p = sub.add_parser("eval", help="holes punched in your own code, answered by each configured backend, scored")
+    p.add_argument("path", nargs="?", type=Path, default=Path("."), help="the folder (default: the current one)")
+    p.add_argument("--sample", type=int, default=None, metavar="N",
+                   help=f"holes in all (default {DEFAULT_SAMPLE})")
+    p.add_argument("--seed", type=int, default=0, help="which holes are drawn (the same seed, the same holes)")
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="read this configuration file instead of the usual one")
+    p.add_argument("--backend", action="append", choices=["openvino", "ollama", "openai"], default=[],
+                   help="evaluate only this backend (repeatable; default: every configured one)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave these paths out, as a .gitignore line would (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p = sub.add_parser("models", help="list, pull or verify local models")
     p.add_argument("action", nargs="?", choices=["list", "pull", "verify", "record"], default="list")
     p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)}), or path to record")
@@ -163,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "complete":
         return asyncio.run(_complete(args.location, args.json, args.workspace))
+    if args.command == "eval":
+        from ghostwright.evaluation import command
+
+        if args.sample is not None and args.sample < 1:
+            parser.error("eval: --sample must be at least 1")
+        return asyncio.run(command.main(args.path, args.sample or DEFAULT_SAMPLE, args.seed, args.json,
+                                        args.config, tuple(args.backend), tuple(args.exclude)))
     if args.command == "models":
         return _models(args)
     if args.command == "doctor":
