@@ -68,7 +68,6 @@ def _js_clause(clause: Any) -> tuple[list[str], str]:
     for child in clause.children:
         if child.type == "identifier":  # the default export
             names.append("default")
-            namespace = namespace or ""
         elif child.type == "namespace_import":
             namespace = next((_text(c) for c in child.children if c.type == "identifier"), "")
         elif child.type == "named_imports":

@@ -47,9 +47,11 @@ class EditLog:
         return [e for e in reversed(self._edits) if e.uri != besides]
 
 
-def excerpt(text: str, edit: Edit) -> str:
+def excerpt(text: str, line_starts: list[int], edit: Edit) -> str:
     """The edited lines and a little around them, from the document's text now."""
-    lines = text.split("\n")
     first = max(0, edit.first - AROUND)
-    last = min(len(lines), edit.last + AROUND + 1)
-    return "\n".join(lines[first:last]).strip("\n")
+    last = min(len(line_starts), edit.last + AROUND + 1)
+    if first >= last:
+        return ""
+    end = line_starts[last] - 1 if last < len(line_starts) else len(text)
+    return text[line_starts[first]:end].strip("\n")

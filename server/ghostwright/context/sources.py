@@ -318,7 +318,7 @@ def _recent_edits(doc: Document, budget: int, s: Surroundings, count: TokenCount
         if other is None or (edit.uri, edit.first) in shown:
             continue
         shown.add((edit.uri, edit.first))
-        text, n = _fit(recent_edits.excerpt(other.text, edit), left, count)
+        text, n = _fit(recent_edits.excerpt(other.text, other.line_starts, edit), left, count)
         if text.strip():
             out.append(Snippet("recentEdits", s.relative(path_of(edit.uri) or edit.uri), text, n))
             left -= n
