@@ -328,3 +328,22 @@ def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
     cross = gather(s := around(root), document(root / "pkg/app.py", text), config=config)
     assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
     s.close()
+
+
+def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
+    s = around(workspace)
+    s.used(document(workspace / "web/util.js"))  # another open document, another language: not shown
+    other = document(workspace / "pkg/geometry.py")
+    s.used(other)
+    other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
+    s.edited(other)
+    blocks = set()
+    for typed in ("", "p", "po", "polygon_", "polygon_area(p"):
+        text = MAIN.replace("    area = \n", f"    area = {typed}\n")
+        doc = document(workspace / "pkg/main.py", text, version=len(typed) + 1)
+        cross = gather(s, doc, text.index("area = ") + len("area = ") + len(typed))
+        used = cross.summary()
+        assert set(used) == {"definitions", "recentEdits", "openDocuments"}, used
+        assert used["openDocuments"]["files"] == ["pkg/geometry.py"]
+        blocks.add(QWEN.render("", "", cross.files()).split("<|fim_prefix|>")[0])
+    assert len(blocks) == 1, blocks
