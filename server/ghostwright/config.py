@@ -166,13 +166,13 @@ class ContextConfig:
         128, 0, 4096, "the lines last edited in other documents; 0 turns this source off")
     exclude: list[str] = _globs(
         ("node_modules", ".venv", "venv", "__pycache__", "*.min.js"),
-        "workspace paths never read, as globs matched against the path relative to the workspace folder "
-        "and against each of its parts (`build` excludes every folder named so); secret-looking files and "
-        "what `.gitignore` excludes are never read whatever this says")
+        "workspace paths never read, as `.gitignore` lines relative to the workspace folder (`build/`: every "
+        "folder so named, `/docs`: the top one only, `*.min.js`); secret-looking files and what `.gitignore` "
+        "excludes are never read whatever this says")
     max_file_bytes: int = _range(
         256 * 1024, 1024, 1 << 30, "a workspace file bigger than this is not read for context")
     max_files: int = _range(
-        20_000, 0, 1_000_000, "the workspace index stops after this many files; 0 reads no workspace file")
+        5000, 0, 1_000_000, "the workspace index stops after this many source files; 0 reads no workspace file")
 
 
 @dataclass
