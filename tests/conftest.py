@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GHOSTWRIGHT_MODELS_DIR", str(paths.models_dir()))
     if not os.environ.get(TEST_CACHE_ENV):
         os.environ[TEST_CACHE_ENV] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ghostwright-test-cache-")
+        # Likewise the usage counts (usage-stats.json, in the data dir): never the user's.
+        os.environ["XDG_DATA_HOME"] = os.path.join(os.environ[TEST_CACHE_ENV], "data")
     if getattr(sys.modules.get("sitecustomize"), "ENV", None) != AUDIT_ENV:  # not installed at start-up
         spec = importlib.util.spec_from_file_location("ghostwright_net_audit", AUDIT_DIR / "sitecustomize.py")
         module = importlib.util.module_from_spec(spec)
@@ -114,11 +116,13 @@ async def session(
     encodings: list[str] | None = None,
     progress: bool = True,
     env: dict[str, str] | None = None,
+    command: list[str] | None = None,
     root: Path | None = None,
 ):
-    """A server session; `root`: the workspace folder the editor names (rootUri and workspaceFolders)."""
+    """A client session with the server `command` (by default ghostwright's own); `root`: the
+    workspace folder the editor names (rootUri and workspaceFolders)."""
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "ghostwright", "serve"],
+        server_command=command or [sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
         server_env={**os.environ, **env} if env else None,
     )

@@ -1,4 +1,4 @@
-"""The `ghostwright` command: serve, complete, eval, models, doctor."""
+"""The `ghostwright` command: serve, complete, eval, models, doctor, stats."""
 
 from __future__ import annotations
 
@@ -165,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)}), or path to record")
     p.add_argument("--force", action="store_true", help="reinstall even when present")
     sub.add_parser("doctor", help="what ghostwright would run, on what, and why")
+    p = sub.add_parser("stats", help="how often suggestions were shown, accepted, dismissed (counted locally)")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -189,5 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         from ghostwright.doctor import run
 
         return run()
+    if args.command == "stats":
+        from ghostwright import stats
+
+        return stats.run(args.json)
     parser.error(f"unknown command {args.command}")
     return 2

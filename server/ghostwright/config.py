@@ -189,6 +189,28 @@ class LicenceConfig:
 
 
 @dataclass
+class FeedbackConfig:
+    """What the editor says of each suggestion, counted on this machine only ([feedback.md](feedback.md))."""
+
+    enabled: bool = _setting(
+        True, "count shown, accepted, partially accepted, dismissed and typed-through suggestions per language, "
+        "backend/model and kind of place, in the user's data directory; counts only, never code or file names")
+    retention_first_s: float = _range(
+        30.0, 0.05, 3600.0, "seconds after an accept at which the server first measures how much of the accepted "
+        "text is still in the document (\"accepted and retained\")")
+    retention_second_s: float = _range(
+        120.0, 0.05, 7200.0, "seconds after an accept of the second, last measure of the text retained")
+    keep_days: int = _range(90, 1, 3650, "days of counts kept in the file; older days are dropped")
+    adaptive: bool = _setting(
+        False, "opt in: the router sends a language's single-line requests to its second backend when the first "
+        "backend's single-line answers there are rarely accepted (`ghostwright stats` shows which)")
+    adaptive_min_shown: int = _range(
+        30, 1, 100000, "`feedback.adaptive`: suggestions of the first backend shown in the language before it judges")
+    adaptive_min_acceptance: float = _range(
+        0.1, 0.0, 1.0, "`feedback.adaptive`: below this share accepted (whole or in part), the language escalates")
+
+
+@dataclass
 class Config:
     """General."""
 
@@ -205,6 +227,7 @@ class Config:
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
     licence: LicenceConfig = field(default_factory=LicenceConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
 
 
 def snake(name: str) -> str:
@@ -240,6 +263,7 @@ ORDERED_PAIRS = (
     ("router", "retry_min_s", "retry_max_s"),
     ("ollama", "connect_timeout_s", "first_token_timeout_s"),
     ("openai", "connect_timeout_s", "first_token_timeout_s"),
+    ("feedback", "retention_first_s", "retention_second_s"),
 )
 
 

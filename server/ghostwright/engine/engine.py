@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import threading
@@ -13,6 +14,7 @@ from typing import Any, Awaitable, Callable, Coroutine
 
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
+from ghostwright.engine.feedback import Feedback
 from ghostwright.context import cleanup, sources, windows
 from ghostwright.text import guards
 from ghostwright.backends.base import Backend, BackendError, GenerationStats
@@ -44,6 +46,7 @@ class Answer:
     place: Place
     text: str  # "" when there is no completion
     stats: GenerationStats | None = None
+    multiline: bool | None = None  # the kind of place, as the context judged it
 
 
 PartialSink = Callable[[Place, str], Awaitable[None] | None]
@@ -90,6 +93,8 @@ class Engine:
         self.last_request_ms: float | None = None
         self.around = sources.Surroundings()  # other documents, recent edits, the workspace
         self.last_context: dict = {}  # what the last prompt showed of other files
+        self.feedback = Feedback()
+        self.feedback.configure(self.config.feedback)
 
     def tell(self, message: str, level: str = "warning") -> None:
         if not message.strip():  # a bare "ghostwright: " tells the user nothing
@@ -126,7 +131,14 @@ class Engine:
             log.warning("didChange for a document that is not open: %s", uri)
             return False
         doc = record.doc
+        tracked = self.feedback.tracks(uri)
         for start, end, text in changes:
+            if tracked:  # accepted text is followed through the edits
+                s, e = ((doc.offset_at(*start, self.encoding), doc.offset_at(*end, self.encoding))
+                        if start is not None and end is not None else (0, len(doc.text)))
+                doc.apply_change(start, end, text, self.encoding)
+                self.feedback.edited(uri, s, e, len(text))
+                continue
             doc.apply_change(start, end, text, self.encoding)
         if version <= doc.version:
             # Edits arrive in order on stdio, so they are applied all the same; only the label is odd.
@@ -141,6 +153,7 @@ class Engine:
     def close(self, uri: str) -> None:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
+        self.feedback.closed(uri)
         self._store.close(uri)
         self.around.closed(uri)
         for kind in ("size", "line"):
@@ -234,6 +247,7 @@ class Engine:
 
     def set_config(self, config: configuration.Config, base: bool = False) -> None:
         self.config = config
+        self.feedback.configure(config.feedback)
         if base:
             self.base_config = config
         self._store.set_limit(config.completion.max_document_bytes)
@@ -255,6 +269,7 @@ class Engine:
     def save_stats(self) -> None:
         if self.backend is not None:
             session_stats.save([self.backend.describe()], force=True)
+        self.feedback.save()
 
     async def shutdown(self) -> None:
         """Stop everything and let go of the backend (the command line and benchmarks, at their end)."""
@@ -346,7 +361,7 @@ class Engine:
             if self.backend is not None:
                 flights.count_reuse(self.backend.counters, view, text)
             if text is not None:
-                return Answer(place, text, self._stats(view))
+                return Answer(place, text, self._stats(view), view.flight.prepared.ctx.multiline)
         return await self._ask(record, place, invoked, partial)
 
     async def _ask(self, record: Record, place: Place, invoked: bool,
@@ -363,6 +378,7 @@ class Engine:
         if prepared is None:
             return empty
         self.last_context = prepared.cross.summary() if prepared.cross is not None else {}
+        prepared = self._adapted(prepared, doc, backend)
         self.cache.capacity = self.config.completion.cache_entries
         view = flights.from_cache(self.cache, doc, place.offset, prepared, backend)
         if view is None:
@@ -382,7 +398,15 @@ class Engine:
         text = await flights.follow(view, partial)
         flights.count_reuse(backend.counters, view, text)
         session_stats.save([backend.describe()])
-        return Answer(place, text or "", self._stats(view))
+        return Answer(place, text or "", self._stats(view), prepared.ctx.multiline)
+
+    def _adapted(self, prepared: completion.Prepared, doc: Document, backend: Backend) -> completion.Prepared:
+        """`feedback.adaptive`: a single-line request goes on where the first backend is rarely taken."""
+        first = getattr(backend, "slots", {}).get("npu")
+        if (prepared.request.multiline or first is None or
+                not self.feedback.prefers_escalation(doc.language_id or "unknown", first.name)):
+            return prepared
+        return dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, rarely_taken=True))
 
     @staticmethod
     def _stats(view: flights.View) -> GenerationStats | None:
@@ -408,6 +432,8 @@ class Engine:
             # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
             "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
+            # This session's counts of shown, accepted, dismissed… suggestions (docs/feedback.md).
+            "feedback": self.feedback.session(),
             "refused": {uri: r.refused for uri, r in self._records.items() if r.refused is not None},
             # The workspace context reads, and what the last prompt showed of other files, per source.
             "context": {**self.around.status(), "lastUsed": self.last_context},
