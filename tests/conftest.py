@@ -142,8 +142,10 @@ async def session(
     progress: bool = True,
     env: dict[str, str] | None = None,
     command: list[str] | None = None,
+    root: Path | None = None,
 ):
-    """A client session with the server `command` (by default ghostwright's own)."""
+    """A client session with the server `command` (by default ghostwright's own); `root`: the
+    workspace folder the editor names (rootUri and workspaceFolders)."""
     config = ClientServerConfig(
         server_command=command or [sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
@@ -160,8 +162,10 @@ async def session(
         window=lsp.WindowClientCapabilities(work_done_progress=progress),
         general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
     )
+    folders = [lsp.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root is not None else None
     s.result = await client.initialize_session(
-        lsp.InitializeParams(capabilities=caps, initialization_options=init_options))
+        lsp.InitializeParams(capabilities=caps, initialization_options=init_options,
+                             root_uri=root.as_uri() if root is not None else None, workspace_folders=folders))
     try:
         yield s
     finally:

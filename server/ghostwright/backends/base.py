@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
-from ghostwright.context.prompts import Template
+from ghostwright.context.prompts import RepoFiles, Template
 
 
 class BackendError(Exception):
@@ -32,6 +32,8 @@ class GenerationRequest:
     rarely_taken: bool = False
     # Sampling seed (with temperature > 0): a second candidate asks again with another seed.
     seed: int | None = None
+    # Other files the prompt shows before the current one (rendered again with the halves).
+    files: RepoFiles | None = None
 
 
 class Replace(str):

@@ -172,7 +172,7 @@ class Router(Backend):
     def _start_on(self, slot: str, request: GenerationRequest) -> Generation:
         backend = self.slots[slot]
         if request.prefix is not None and backend.template is not None:
-            request = dataclasses.replace(request, prompt=backend.template.render(request.prefix, request.suffix or ""))
+            request = dataclasses.replace(request, prompt=backend.template.render(request.prefix, request.suffix or "", request.files))
         return backend.start(request)
 
     async def _stream(self, slot: str, request: GenerationRequest, gen: Generation,

@@ -15,7 +15,7 @@ from typing import Any, Callable, Coroutine
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
 from ghostwright.engine.feedback import Feedback
-from ghostwright.context import cleanup, windows
+from ghostwright.context import cleanup, sources, windows
 from ghostwright.engine.notices import OncePer
 from ghostwright.trust import memory
 from ghostwright.backends import factory
@@ -93,6 +93,8 @@ class Engine:
         self.loader = Loader(self.tell, begin_progress, self._told, build)
         self.cache = PromptCache()
         self.last_request_ms: float | None = None
+        self.around = sources.Surroundings()  # other documents, recent edits, the workspace
+        self.last_context: dict = {}  # what the last prompt showed of other files
         self.feedback = Feedback()
         self.feedback.configure(self.config.feedback)
 
@@ -115,6 +117,7 @@ class Engine:
             old.end()
         doc = documents.open_document(uri, text, version, language_id, self.config.completion.max_document_bytes)
         self._records[uri] = Record(doc)
+        self.around.used(doc)
         return doc
 
     def document(self, uri: str) -> Document | None:
@@ -143,6 +146,7 @@ class Engine:
             # Edits arrive in order on stdio, so they are applied all the same; only the label is odd.
             log.warning("didChange for %s carries version %d after %d", uri, version, doc.version)
         doc.version = version
+        self.around.edited(doc)
         record.rhythm.record(self._clock())
         record.unsettled = True
         if not self._settle_due:
@@ -154,6 +158,7 @@ class Engine:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
         self.feedback.closed(uri)
+        self.around.closed(uri)
         for kind in ("size", "line"):
             self._told.forget((kind, uri))
         if record is None:
@@ -184,7 +189,7 @@ class Engine:
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
                                     backend.count_tokens, backend.count_tokens_each, doc.syntax)
-                record.ahead = completion.ahead(doc, doc.last_edit, self.config, backend)
+                record.ahead = completion.ahead(doc, doc.last_edit, self.config, backend, self.around)
                 if record.ahead.prepared is not None:
                     cleanup.prepare_judgement(record.ahead.prepared.ctx)
             except Exception:  # a head start, never a failure
@@ -253,6 +258,15 @@ class Engine:
             self.base_config = config
         for record in self._records.values():
             documents.set_limit(record.doc, config.completion.max_document_bytes)
+        self.around.configure(config.context)
+
+    def set_workspace(self, folders: list, wait: bool = False) -> None:
+        """The workspace folders context may read; `wait` lists their files before returning."""
+        self.around.set_folders(folders, self.config.context, wait)
+
+    def files_changed(self) -> None:
+        """Files of the workspace were created, deleted or saved: the index lists them again, in the background."""
+        self.around.refresh()
 
     def stop_generating(self) -> None:
         """Cancel every request and generation (each stops at its next token)."""
@@ -267,6 +281,7 @@ class Engine:
     async def shutdown(self) -> None:
         """Stop everything and let go of the backend (the command line and benchmarks, at their end)."""
         self.stop_generating()
+        self.around.close()
         await self.loader.close()
 
     # --- completions ---
@@ -281,6 +296,7 @@ class Engine:
             if record is None:
                 return None
             place = self._place(record, line, character)
+            self.around.used(record.doc)
             if self._refused(record, place.offset):
                 return Answer(place, "")
             # Before superseding the older request: its generation may still fit what was typed.
@@ -314,7 +330,7 @@ class Engine:
                 # Beside the normal flow: no prompt cache, no flight typed-ahead would follow.
                 return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), place, None) or ""
 
-            prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True)
+            prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True, around=self.around)
             text = await alternatives.alternative(prepared, self.config, exclude, run) if prepared else ""
             return Answer(place, text)
 
@@ -360,10 +376,11 @@ class Engine:
         if backend is None or self._records.get(doc.uri) is not record:
             return empty
         version = doc.version
-        prepared = completion.take(record.ahead, doc, place.offset, self.config, backend, invoked)
+        prepared = completion.take(record.ahead, doc, place.offset, self.config, backend, invoked, self.around)
         record.ahead = None
         if prepared is None:
             return empty
+        self.last_context = prepared.cross.summary() if prepared.cross is not None else {}
         prepared = self._adapted(prepared, doc, backend)
         self.cache.capacity = self.config.completion.cache_entries
         view = flights.from_cache(self.cache, doc, place.offset, prepared, backend)
@@ -421,6 +438,8 @@ class Engine:
             # This session's counts of shown, accepted, dismissed… suggestions (docs/feedback.md).
             "feedback": self.feedback.session(),
             "refused": {uri: r.refused for uri, r in self._records.items() if r.refused is not None},
+            # The workspace context reads, and what the last prompt showed of other files, per source.
+            "context": {**self.around.status(), "lastUsed": self.last_context},
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
             "pythonBlocks": sys.getallocatedblocks(),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -11,6 +12,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__, config as configuration
+from ghostwright.context.sources import path_of
 from ghostwright.engine import alternatives, feedback
 from ghostwright.lsp import editor_watch, wire
 from ghostwright.engine.notices import OncePer
@@ -139,6 +141,15 @@ def _edits(changes: list) -> list[tuple[tuple[int, int] | None, tuple[int, int] 
     return out
 
 
+def _folders(params: lsp.InitializeParams) -> list[Path]:
+    """The workspace folders the editor names (`workspaceFolders`, else `rootUri`, else `rootPath`)."""
+    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    paths = [p for p in map(path_of, uris) if p is not None]
+    if not paths and params.root_path:
+        paths = [params.root_path]
+    return [Path(p) for p in paths]
+
+
 def _feedback_command(name: str) -> Any:
     """The workspace/executeCommand handler of one of feedback.COMMANDS."""
     def handle(ls: GhostwrightServer, *args: Any) -> dict:
@@ -154,6 +165,7 @@ def create_server() -> GhostwrightServer:
     def initialize(ls: GhostwrightServer, params: lsp.InitializeParams) -> None:
         config, _toml, ls._startup_problems = configuration.load(params.initialization_options)
         ls.engine.set_config(config, base=True)
+        ls.engine.set_workspace(_folders(params))
         ls.engine.encoding = ls.encoding
         ls.watching_editor = editor_watch.watch(params.process_id, ls.editor_gone)
 
@@ -177,6 +189,22 @@ def create_server() -> GhostwrightServer:
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.engine.close(params.text_document.uri)
+
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: GhostwrightServer, _params: lsp.DidSaveTextDocumentParams) -> None:
+        ls.engine.files_changed()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: GhostwrightServer, _params: lsp.DidChangeWatchedFilesParams) -> None:
+        ls.engine.files_changed()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(ls: GhostwrightServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        """ghostwright.el's own connection names the projects of the buffers it opens this way."""
+        folders = {str(f) for f in ls.engine.around.folders}
+        folders -= {p for p in map(path_of, (f.uri for f in params.event.removed)) if p}
+        folders |= {p for p in map(path_of, (f.uri for f in params.event.added)) if p}
+        ls.engine.set_workspace([Path(p) for p in sorted(folders)])
 
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
