@@ -38,7 +38,7 @@ run: install
 	$(BIN)/ghostwright complete docs/examples/shapes.py:13:9
 
 test: install emacs-deps
-	$(BIN)/python -m pytest
+	GHOSTWRIGHT_REQUIRE_MODEL=1 $(BIN)/python -m pytest
 
 # The Emacs client's tests run Debian's Emacs with eglot, lsp-mode and use-package (the documented
 # set-ups are run as written), and terminal Emacs in tmux.
@@ -47,30 +47,34 @@ emacs-deps:
 	@dpkg -s $(EMACS_DEBS) >/dev/null 2>&1 || { echo "installing $(EMACS_DEBS)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $(EMACS_DEBS); }
 
+# Benchmarks live in tests/bench/ (the `bench` package, not installed): run from the repository
+# root with tests/ on the path, so they import it and the shared test helpers (tests/rawlsp.py).
+BENCH := PYTHONPATH=tests $(BIN)/python -m
+
 bench: install
-	$(BIN)/python -m ghostwright.bench.parse --write docs/benchmarks.md
+	$(BENCH) bench.parse --write docs/benchmarks.md
 
 # HumanEval infilling, ghostwright vs llm-ls's strategy on the same model. LIMIT=N for a quick run;
 # FILE_SIZE=short|real|both (default both: plain HumanEval files and real-sized ones).
 bench-quality: install
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
-	$(BIN)/python -m ghostwright.bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT)) \
+	$(BENCH) bench.quality --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT)) \
 	  $(if $(FILE_SIZE),--file-size $(FILE_SIZE))
 
 # Real code in five languages (tests/bench/data/real), holes of many kinds, against llm-ls's
 # strategy on the same model. LIMIT=N holes per language for a quick run (default 130).
 bench-real: install
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
-	$(BIN)/python tests/bench/real_code.py --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
+	$(BENCH) bench.real_code --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
 
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
 bench-backends: install
-	$(BIN)/python tests/bench/bench_backends.py
+	$(BENCH) bench.bench_backends
 
 # 300 warm-up requests over the whole range of prompt sizes, then 2,000 measured ones with random
 # cancellations: RSS growth (total and per 500), Python heap, threads, tasks, stuck requests.
 bench-soak: install
-	$(BIN)/python tests/bench/soak.py --requests 2000
+	$(BENCH) bench.soak --requests 2000
 
 # A minified line under the cursor and a document over maxDocumentBytes: answer time, latency of
 # other requests during edits, RSS before/after close. BEFORE=DIR (a tree with an older server/,
@@ -83,11 +87,11 @@ $(LODASH):
 	cd $(VENV)/bench && npm pack -q lodash@4.17.21 && tar -xzf lodash-4.17.21.tgz -C lodash-4.17.21 package/lodash.min.js
 
 bench-bounds: install $(LODASH)
-	$(BIN)/python tests/bench/bounds.py --js $(LODASH) $(if $(BEFORE),--before $(BEFORE)) $(if $(MB),--mb $(MB))
+	$(BENCH) bench.bounds --js $(LODASH) $(if $(BEFORE),--before $(BEFORE)) $(if $(MB),--mb $(MB))
 
 # Typing replay, server overhead and warm/cold TTFT through the real server; kept in docs/benchmarks.md.
 bench-latency: install
-	$(BIN)/python -m ghostwright.bench.latency --write docs/benchmarks.md
+	$(BENCH) bench.latency --write docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) build server/*.egg-info .pytest_cache

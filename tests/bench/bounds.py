@@ -27,10 +27,10 @@ import sys
 import time
 from pathlib import Path
 
+from bench.soak import rss_mb
+from rawlsp import RawServer
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from rawlsp import RawServer  # noqa: E402
-from soak import rss_mb  # noqa: E402
 
 HUGE_SOURCE = "pygls/protocol/json_rpc.py"
 TYPED = 's = """doc'

@@ -51,7 +51,7 @@ def main() -> None:
     label = (f"{args.prompts}, runtime cache {args.runtime_cache}, oneDNN {os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY')}, "
              f"MALLOC_ARENA_MAX {os.environ.get('MALLOC_ARENA_MAX', '-')}, trim {args.trim}, kv blocks {args.kv_blocks}, "
              f"distinct {args.distinct}, stop after {args.stop_after}")
-    source = "".join(p.read_text() for p in sorted(Path(ghostwright.__file__).parent.glob("*.py")))
+    source = "".join(p.read_text() for p in sorted((Path(__file__).parent / "data" / "pinned").glob("*.py")))
     pipe = openvino_genai.LLMPipeline(str(model_store.default_model_path()), "CPU", **props)
     config = openvino_genai.GenerationConfig()
     config.max_new_tokens = 4

@@ -45,7 +45,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
               languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False,
               context_options: dict | None = None) -> dict:
     from ghostwright.backends.openvino import OpenVinoBackend
-    from ghostwright.bench import quality
+    from bench import quality
     from ghostwright.config import OpenVinoConfig
 
     holes = interleaved(make_holes(load_files(), per_language, languages=languages))
@@ -212,7 +212,7 @@ def reclean(path: Path, per_language: int, languages: tuple[str, ...]) -> None:
 
 
 def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...], source: str = "") -> str:
-    from ghostwright.bench.quality import run_header
+    from bench.quality import run_header
 
     head = ("| {what} | system | n | exact first line % | edit similarity | empty % | p50 s | p95 s |\n"
             "|---|---|---|---|---|---|---|---|")
@@ -239,7 +239,7 @@ def render(scores: dict, max_tokens: int, n_holes: int, systems: tuple[str, ...]
 
 
 def write_section(path: Path, table: str) -> None:
-    from ghostwright.bench.quality import replace_section
+    from bench.quality import replace_section
 
     head = "## Real code (five languages, holes of many kinds)"
     body = (f"{head}\n\n`make bench-real` (`python tests/bench/real_code.py --limit N`, N holes per "

@@ -18,9 +18,9 @@ import sys
 import time
 from pathlib import Path
 
+from rawlsp import RawServer
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from rawlsp import RawServer  # noqa: E402
 
 # Python threads come from pools of a fixed size (pygls' reader, asyncio's default executor) plus
 # the main thread and the one OpenVINO worker: more than this would be a leak.
@@ -28,10 +28,11 @@ POOL = min(32, (os.cpu_count() or 1) + 4)
 THREAD_BOUND = 1 + 2 * POOL + 1
 EVERY = 500
 
-# "files": three real files of 0.5, 2.3 and 5.6 KB, edited at random lines, as a user moving
+# "files": three real files of different sizes (pinned copies), edited at random lines, as a user moving
 # around a project does. The context windows (512 + 128 tokens) bound the prompt, so prompt sizes
 # range from a few tokens (top of a file) to the full window, from the first request on.
-FILES = ["docs/examples/shapes.py", "server/ghostwright/context/stops.py", "server/ghostwright/engine/scheduler.py"]
+FILES = ["docs/examples/shapes.py", "tests/bench/data/pinned/stops.py",
+         "tests/bench/data/pinned/scheduler.py"]
 # "growing": the soak's first design: three snippets typed at their end, one character per
 # request, so every prompt is longer than all before it (a new shape each time, for ever).
 SNIPPETS = [

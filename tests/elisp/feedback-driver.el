@@ -2,7 +2,7 @@
 
 ;;; Commentary:
 
-;; Loaded by tests/test_emacs_feedback.py in `emacs -nw' inside tmux.
+;; Loaded by tests/emacs/test_emacs_feedback.py in `emacs -nw' inside tmux.
 ;; Visits GWT_FILE at GWT_LINE/GWT_COLUMN with ghostwright over the
 ;; transport GWT_TRANSPORT (standalone, eglot or lsp), its server
 ;; GWT_SERVER (the real server with a scripted backend).  The test

@@ -2,7 +2,7 @@
 
 ;;; Commentary:
 
-;; Loaded by tests/test_emacs.py in `emacs -nw' inside tmux: visits
+;; Loaded by tests/emacs/test_emacs.py in `emacs -nw' inside tmux: visits
 ;; GWT_FILE at GWT_LINE/GWT_COLUMN, asks the server for a completion
 ;; (or, when GWT_GHOST is set, shows that text: the drawing is the
 ;; subject, not the model) and, once the final ghost text shows,

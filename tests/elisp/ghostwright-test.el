@@ -31,7 +31,7 @@
   "Command of the stand-in main language server.")
 
 ;; Every scenario must stream from the model, so the server's prompt cache is off here
-;; (tests/test_reuse.py covers it): a repeated prompt would otherwise answer at once.
+;; (tests/engine/test_reuse.py covers it): a repeated prompt would otherwise answer at once.
 (setq ghostwright-server-command (list gwt-server "serve")
       ghostwright-initialization-options '(:completion (:debounceMs 0 :maxTokens 32 :cacheEntries 0)))
 

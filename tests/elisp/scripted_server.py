@@ -2,27 +2,23 @@
 
 Everything but the model is ghostwright's own (the LSP layer, the engine, context and clean-up);
 the backend streams the pieces of the JSON list in $GHOSTWRIGHT_SCRIPTED for every prompt
-(tests/scripted.py). Run: python tests/elisp/scripted_server.py (speaks LSP on stdio).
+(tests/scripted.py). Run: PYTHONPATH=tests python tests/elisp/scripted_server.py (speaks LSP on
+stdio; the tests' conftest puts tests/ on PYTHONPATH for the processes they start).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from scripted import Scripted  # noqa: E402
-
-from ghostwright.lsp import server as lsp_server  # noqa: E402
+from ghostwright.lsp import server as lsp_server
+from scripted import Scripted
 
 
 def main() -> None:
     pieces = json.loads(os.environ.get("GHOSTWRIGHT_SCRIPTED", '["pass"]'))
     server = lsp_server.create_server()
-    server.engine.loader._build = lambda _config: Scripted(pieces, gap=0.01)
+    server.engine.loader._build = lambda _config, _hooks: Scripted(pieces, gap=0.01)
     lsp_server.serve(server)
 
 

@@ -1,4 +1,4 @@
-;;; snippet-observer.el --- Reports what a documented set-up did, for tests/test_emacs_snippets.py -*- lexical-binding: t; -*-
+;;; snippet-observer.el --- Reports what a documented set-up did, for tests/emacs/test_emacs_snippets.py -*- lexical-binding: t; -*-
 
 ;;; Commentary:
 

@@ -255,22 +255,33 @@ class BackendCounters:
         }
 
 
+@dataclass(frozen=True)
+class Hooks:
+    """What a backend hands to the server while it works, given when it is built."""
+
+    # Problems the user should hear about once (VRAM spill, a backend gone): the server shows them.
+    notify: Callable[[str], None] = lambda message: None
+    # A backend that learns its model's licence while loading (Ollama's /api/show) hands it here
+    # as (model, provenance.Licence); the server applies the policy and raises BackendError to
+    # stop a denied load.
+    vet_licence: Callable[[str, Any], None] = lambda model, licence: None
+
+
+NO_HOOKS = Hooks()
+
+
 class Backend(ABC):
     """A place that turns prompts into streamed text."""
 
     name: str = "backend"
 
-    def __init__(self) -> None:
+    def __init__(self, hooks: Hooks = NO_HOOKS) -> None:
         self.template: Template | None = None
         self.model_name: str = ""
         self.device: str = ""
         self.counters = BackendCounters()
-        # Problems the user should hear about once (VRAM spill, a backend gone): the server shows them.
-        self.notify: Callable[[str], None] = lambda message: None
-        # A backend that learns its model's licence while loading (Ollama's /api/show) hands it
-        # here as (model, provenance.Licence); the server applies the policy and raises
-        # BackendError to stop a denied load.
-        self.vet_licence: Callable[[str, Any], None] = lambda model, licence: None
+        self.notify = hooks.notify
+        self.vet_licence = hooks.vet_licence
 
     async def probe(self) -> None:
         """Check cheaply that the backend can still serve; raise BackendError when it cannot."""

@@ -12,7 +12,10 @@ import httpx
 import ollama
 
 from ghostwright.trust import network, provenance
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
+from ghostwright.backends.base import (
+    NO_HOOKS, BackendError, Generation, GenerationRequest, Hooks, StreamGeneration,
+)
+from ghostwright.backends.http import HttpBackend
 from ghostwright.config import OllamaConfig
 from ghostwright.context.prompts import detect_template
 
@@ -71,24 +74,18 @@ def describe_error(exc: BaseException, host: str, model: str) -> str:
 _ERRORS = (ollama.ResponseError, httpx.HTTPError, ConnectionError)
 
 
-class OllamaBackend(Backend):
+class OllamaBackend(HttpBackend):
     name = "ollama"
 
-    def __init__(self, config: OllamaConfig, allow_remote: bool = False) -> None:
-        super().__init__()
-        self.config = config
-        self.allow_remote = allow_remote
+    def __init__(self, config: OllamaConfig, allow_remote: bool = False, hooks: Hooks = NO_HOOKS) -> None:
         self.host = resolve_host(config.host)
-        self.model_name = config.model
-        self.device = "GPU (Ollama)"
+        super().__init__(config, self.host, allow_remote, "GPU (Ollama)", hooks)
         self.mode = "raw"
         self.capabilities: list[str] = []
         self.licence_text = ""
         self.vram: VramVerdict | None = None
-        # No name resolution and no redirects: a redirect could lead anywhere, by any name.
-        target, headers = network.connect_target(self.host, allow_remote)
-        self.client = ollama.AsyncClient(host=target, headers=headers, follow_redirects=False, timeout=httpx.Timeout(
-            config.first_token_timeout_s, connect=config.connect_timeout_s))
+        self.client = ollama.AsyncClient(host=self.target, headers=self.target_headers, follow_redirects=False,
+                                         timeout=self.timeout)
         # The options that decide how Ollama loads the model: built once, sent unchanged every time.
         fixed: dict[str, Any] = {"num_ctx": config.num_ctx, "top_p": config.top_p}
         if config.num_batch:

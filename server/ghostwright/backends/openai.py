@@ -11,7 +11,10 @@ from typing import Any, Callable
 import httpx
 
 from ghostwright.trust import network
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
+from ghostwright.backends.base import (
+    NO_HOOKS, BackendError, Generation, GenerationRequest, Hooks, StreamGeneration,
+)
+from ghostwright.backends.http import HttpBackend
 from ghostwright.config import OpenAIConfig
 from ghostwright.context.prompts import detect_template
 
@@ -43,25 +46,20 @@ def _error_text(body: bytes, status: int) -> str:
     return f"HTTP {status}: {text}{hint}"
 
 
-class OpenAIBackend(Backend):
+class OpenAIBackend(HttpBackend):
     name = "openai"
 
-    def __init__(self, config: OpenAIConfig, allow_remote: bool = False) -> None:
-        super().__init__()
-        self.config = config
-        self.allow_remote = allow_remote
+    def __init__(self, config: OpenAIConfig, allow_remote: bool = False, hooks: Hooks = NO_HOOKS) -> None:
         self.base_url = config.base_url.rstrip("/")
-        self.model_name = config.model
-        self.device = "server"
+        super().__init__(config, self.base_url, allow_remote, "server", hooks)
         headers = {"Accept": "text/event-stream"}
         if config.api_key_env:
             key = os.environ.get(config.api_key_env, "")
             if key:
                 headers["Authorization"] = f"Bearer {key}"
         self.key_missing = bool(config.api_key_env) and "Authorization" not in headers
-        target, extra = network.connect_target(self.base_url, allow_remote)
-        self.client = httpx.AsyncClient(base_url=target, headers={**headers, **extra}, timeout=httpx.Timeout(
-            config.first_token_timeout_s, connect=config.connect_timeout_s))
+        self.client = httpx.AsyncClient(base_url=self.target, headers={**headers, **self.target_headers},
+                                        timeout=self.timeout)
 
     async def load(self, report: Callable[[str], None]) -> None:
         if not self.base_url or not self.config.model:

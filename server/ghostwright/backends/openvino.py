@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ghostwright.text import guards
+from ghostwright.trust import memory
 from ghostwright.trust import load_check, safe_formats
 from ghostwright.models import store as model_store
 from ghostwright import paths
-from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
+from ghostwright.backends.base import NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks
 from ghostwright.config import OpenVinoConfig
 from ghostwright.context.prompts import Template, detect_template
 
@@ -169,8 +170,8 @@ def fit_prompt(request: GenerationRequest, template: Template, count: Callable[[
 class OpenVinoBackend(Backend):
     name = "openvino"
 
-    def __init__(self, config: OpenVinoConfig) -> None:
-        super().__init__()
+    def __init__(self, config: OpenVinoConfig, hooks: Hooks = NO_HOOKS) -> None:
+        super().__init__(hooks)
         self.config = config
         self.device_reason = ""
         self.model_path: Path | None = None
@@ -190,7 +191,7 @@ class OpenVinoBackend(Backend):
             await asyncio.to_thread(safe_formats.check_model, path)
         except safe_formats.UnsafeFormatError as exc:
             raise BackendError(str(exc)) from None
-        shortfall = guards.memory_shortfall(_weights_bytes(path))
+        shortfall = memory.shortfall(_weights_bytes(path))
         if shortfall:
             raise BackendError(f"{shortfall} ({path})")
         devices = await asyncio.to_thread(available_devices)

@@ -11,89 +11,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ghostwright.backends.base import (
-    Backend, BackendError, Generation, GenerationRequest, Replace, StreamGeneration,
+    NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks, Replace, StreamGeneration,
 )
-from ghostwright.config import Config, RouterConfig
+from ghostwright.config import RouterConfig
 
 log = logging.getLogger(__name__)
 
 NPU, GPU = "npu", "gpu"
-
-
-def effective_policy(cfg: Config) -> str:
-    if cfg.router.policy != "auto":
-        return cfg.router.policy
-    return "npu-first" if escalation_name(cfg) else "npu-only"
-
-
-def escalation_name(cfg: Config) -> str | None:
-    """The backend blocks and weak answers go to: Ollama when configured, else an OpenAI-style server."""
-    if cfg.ollama.model and cfg.backend != "ollama":
-        return "ollama"
-    if cfg.openai.base_url and cfg.backend != "openai":
-        return "openai"
-    return None
-
-
-def build(name: str, cfg: Config) -> Backend:
-    if name == "ollama":
-        from ghostwright.backends.ollama import OllamaBackend
-
-        return OllamaBackend(cfg.ollama, cfg.allow_remote)
-    if name == "openai":
-        from ghostwright.backends.openai import OpenAIBackend
-
-        return OpenAIBackend(cfg.openai, cfg.allow_remote)
-    from ghostwright.backends.openvino import OpenVinoBackend
-
-    return OpenVinoBackend(cfg.openvino)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The backends a configuration puts in each slot (None: the slot stays empty)."""
-
-    policy: str
-    npu: str | None
-    gpu: str | None
-
-
-def gpu_name(cfg: Config) -> str | None:
-    """The backend that reaches the GPU: Ollama when configured, else an OpenAI-style server.
-
-    Never the in-process OpenVINO model: ghostwright itself does not use the GPU."""
-    if cfg.ollama.model:
-        return "ollama"
-    if cfg.openai.base_url:
-        return "openai"
-    # Named as the backend without its settings: its load then says which key to set.
-    return cfg.backend if cfg.backend != "openvino" else None
-
-
-def plan(cfg: Config) -> Plan:
-    """Which backend serves in which slot; BackendError naming the keys to set when none can."""
-    policy = effective_policy(cfg)
-    if policy == "npu-only":
-        return Plan(policy, cfg.backend, None)
-    if policy == "npu-first":
-        return Plan(policy, cfg.backend, escalation_name(cfg))
-    gpu = gpu_name(cfg)
-    if gpu is None:
-        raise BackendError(
-            'router.policy is "gpu-only" but no GPU backend is configured: set ollama.model (the GPU is '
-            'reached through Ollama) or openai.baseUrl and openai.model, or set router.policy to "auto"')
-    return Plan(policy, None, gpu)
-
-
-def make_backend(cfg: Config) -> Backend:
-    """One backend when only one is configured (as before), else a router over both.
-
-    Raises BackendError when the configuration cannot serve at all."""
-    p = plan(cfg)
-    if p.npu is not None and p.gpu is None and escalation_name(cfg) is None:
-        return build(p.npu, cfg)
-    return Router(cfg.router, p.policy, build(p.npu, cfg) if p.npu else None,
-                  build(p.gpu, cfg) if p.gpu else None)
 
 
 @dataclass(frozen=True)
@@ -143,16 +67,14 @@ class Health:
 class Router(Backend):
     name = "router"
 
-    def __init__(self, cfg: RouterConfig, policy: str, npu: Backend | None, gpu: Backend | None) -> None:
-        super().__init__()
+    def __init__(self, cfg: RouterConfig, policy: str, npu: Backend | None, gpu: Backend | None,
+                 hooks: Hooks = NO_HOOKS) -> None:
+        super().__init__(hooks)
         self.cfg = cfg
         self.policy = policy
         self.slots: dict[str, Backend] = {s: b for s, b in ((NPU, npu), (GPU, gpu)) if b is not None}
         self.health = {slot: Health() for slot in self.slots}
         self.routes: Counter[str] = Counter()  # slot and reason → requests
-        for backend in self.slots.values():
-            backend.notify = lambda message: self.notify(message)
-            backend.vet_licence = lambda model, licence: self.vet_licence(model, licence)
 
     def _label(self, slot: str) -> str:
         b = self.slots[slot]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ghostwright.text import languages, lisp, syntax
-from ghostwright.context.cursor import Context
+from ghostwright.context.cursor import Context, indent_width
 
 OPENERS, CLOSERS = "([{", ")]}"
 PAIR = dict(zip(CLOSERS, OPENERS))
@@ -54,7 +54,7 @@ def _indent_unit(ctx: Context) -> str:
     for line in ctx.prefix.split("\n")[-200:]:
         if not line.strip():
             continue
-        ws = line[: _indent(line)]
+        ws = line[: indent_width(line)]
         if len(ws) > len(previous) and ws.startswith(previous):
             step = ws[len(previous):]
             steps[step] = steps.get(step, 0) + 1
@@ -74,8 +74,8 @@ def start_body_on_next_line(text: str, ctx: Context) -> str:
             return text
     elif not head.endswith("{") or first.startswith(("}", "//", "/*")) or first.endswith("}"):
         return text
-    lead = text[: len(text) - len(text.lstrip(" \t"))]
-    base = ctx.line_prefix[: _indent(ctx.line_prefix)]
+    lead = text[: indent_width(text)]
+    base = ctx.line_prefix[: indent_width(ctx.line_prefix)]
     indent = lead if len(lead) > len(base) and lead.startswith(base) else base + _indent_unit(ctx)
     return "\n" + indent + text.lstrip(" \t")
 
@@ -88,17 +88,13 @@ def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
     return (text, False) if nl == -1 else (text[:nl], True)
 
 
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
 def cut_at_dedent(text: str, ctx: Context) -> tuple[str, bool]:
     """Stop before the first line that leaves the block the cursor is in."""
     if not ctx.multiline:
         return text, False
     lines = text.split("\n")
     for i, line in enumerate(lines[1:], start=1):
-        if line.strip() and _indent(line) < ctx.block_indent:
+        if line.strip() and indent_width(line) < ctx.block_indent:
             return "\n".join(lines[:i]), True
     return text, False
 
@@ -109,9 +105,9 @@ def cut_after_blank_dedent(text: str, ctx: Context) -> tuple[str, bool]:
     if not ctx.multiline:
         return text, False
     lines = text.split("\n")
-    first = len(ctx.line_prefix) if not ctx.line_prefix.strip() else _indent(ctx.line_prefix)
+    first = len(ctx.line_prefix) if not ctx.line_prefix.strip() else indent_width(ctx.line_prefix)
     for i in range(2, len(lines)):
-        if not lines[i - 1].strip() and lines[i].strip() and _indent(lines[i]) < first:
+        if not lines[i - 1].strip() and lines[i].strip() and indent_width(lines[i]) < first:
             return "\n".join(lines[: i - 1]), True
     return text, False
 
@@ -348,7 +344,7 @@ def _block_end(head: str, ctx: Context) -> str | None:
         elif own and own[-1] == PAIR[ch]:
             own.pop()
     last = head.rstrip().split("\n")[-1]
-    indent = last[: _indent(last)] if last.strip() != last or "\n" in head else ctx.line_prefix[: _indent(ctx.line_prefix)]
+    indent = last[: indent_width(last)] if last.strip() != last or "\n" in head else ctx.line_prefix[: indent_width(ctx.line_prefix)]
     if lang.empty_body and head.rstrip().endswith(":") and not own:
         return "\n" + indent + _indent_unit(ctx) + lang.empty_body
     if not own:
@@ -374,7 +370,7 @@ def token_ends(line: str) -> list[int]:
 
 # The syntax check reparses the largest definition or statement around the cursor of at most
 # this many characters, not the whole window: a window with an error in it (most are cut out of
-# a file) reparses about as slowly as a fresh parse, some 0.3 ms per KB after the last token.
+# a file) reparses about as slowly as a fresh parse, in time that grows with the text after it.
 JUDGE_CHARS = 1200
 
 

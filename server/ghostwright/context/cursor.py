@@ -36,7 +36,8 @@ class Context:
     in_string: bool = False  # the cursor is inside a string or comment
 
 
-def _indent_width(line: str) -> int:
+def indent_width(line: str) -> int:
+    """Columns of leading spaces and tabs (a tab counts one, as editors' LSP columns do)."""
     return len(line) - len(line.lstrip(" \t"))
 
 
@@ -105,10 +106,10 @@ def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
     # A blank line: multi-line unless statements of the same block follow right below.
     here = len(line_prefix)
     if prev_line.strip() and not lang.lisp and pattern.search(prev_line):
-        here = max(here, _indent_width(prev_line) + 1)
+        here = max(here, indent_width(prev_line) + 1)
     elif prev_line.strip():
-        here = max(here, _indent_width(prev_line))
-    if next_line is None or _indent_width(next_line) < here or not next_line.strip():
+        here = max(here, indent_width(prev_line))
+    if next_line is None or indent_width(next_line) < here or not next_line.strip():
         return "multi"
     if next_line.strip()[:1] in ")]}" or next_line.strip().startswith(("end", "fi", "done", "esac")):
         return "multi"
@@ -117,7 +118,7 @@ def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
 
 def _has_body(line_prefix: str, next_line: str | None) -> bool:
     """The block this line opens already has statements below it."""
-    return next_line is not None and _indent_width(next_line) > _indent_width(line_prefix) \
+    return next_line is not None and indent_width(next_line) > indent_width(line_prefix) \
         and next_line.strip()[:1] not in ")]}"
 
 
@@ -135,14 +136,14 @@ def _with_next_lines(text: str, offset: int, suffix: str, budget: int,
     if budget <= 0 or suffix.count("\n") >= MIN_SUFFIX_LINES:
         return suffix
     line_start = text.rfind("\n", 0, offset) + 1
-    indent = _indent_width(text[line_start:offset]) if text[line_start:offset].strip() else offset - line_start
+    indent = indent_width(text[line_start:offset]) if text[line_start:offset].strip() else offset - line_start
     end = text.find("\n", offset)
     if end == -1:
         return suffix
     for _ in range(MIN_SUFFIX_LINES):
         nl = text.find("\n", end + 1)
         line = text[end + 1: len(text) if nl == -1 else nl]
-        if not line.strip() or _indent_width(line) < indent:
+        if not line.strip() or indent_width(line) < indent:
             break
         end = len(text) if nl == -1 else nl
     longer = text[offset:end]
@@ -190,12 +191,12 @@ def build(doc: Document, offset: int, config: ContextConfig,
     suffix = _with_next_lines(text, offset, window.suffix, config.max_suffix_tokens, count_tokens)
 
     pattern = opener(language)
-    indent = _indent_width(line_prefix) if line_prefix.strip() else len(line_prefix)
+    indent = indent_width(line_prefix) if line_prefix.strip() else len(line_prefix)
     if not line_prefix.strip():
         # On a blank line, the block is the deeper of this line and the previous code line.
         prev = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1]
         if prev.strip():
-            prev_indent = _indent_width(prev)
+            prev_indent = indent_width(prev)
             indent = max(indent, prev_indent + (1 if pattern.search(prev) else 0))
     elif multiline:
         indent += 1

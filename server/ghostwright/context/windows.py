@@ -38,11 +38,11 @@ class LineTokens:
     can only overcount a joint tokenization (a merge across a newline is lost), never under.
 
     Lines not seen yet are counted in one batch when the tokenizer offers one: a call costs far
-    more than a line (OpenVINO's tokenizer: about 0.5 ms a call against 0.01 ms a token), and
-    the first request in a part of a large file meets a window of them."""
+    more than a line, and the first request in a part of a large file meets a window of them."""
 
-    # A request's windows hold ~100 lines; 10,000 covers the open files many times over and
-    # bounds the memory at ~1.3 MB (50,000 was ~6.5 MB, still filling after a 2,300-request soak).
+    # `size` lines: many times what a request's windows hold over all open files, so typing
+    # never misses, yet a bound on the memory a long session's distinct lines would take
+    # (docs/robustness.md has the figures).
     def __init__(self, count: TokenCounter, count_each: BatchCounter | None = None, size: int = 10_000) -> None:
         self.count = count
         self._each = count_each
@@ -100,7 +100,7 @@ def line_tokens(count: TokenCounter, count_each: BatchCounter | None = None) -> 
 
 
 @dataclass
-class Anchor:
+class WindowStart:
     """Where the last prefix window started, and the text there, to keep it while it still fits."""
 
     start: int
@@ -279,9 +279,9 @@ def prefix_window(
     language: str,
     budget: int,
     count: TokenCounter,
-    anchor: Anchor | None = None,
+    anchor: WindowStart | None = None,
     before: list[int] | None = None,
-) -> tuple[str, int, Anchor]:
+) -> tuple[str, int, WindowStart]:
     """The prefix (imports and headers when cut off, then whole statements up to the cursor)."""
     if before is None:
         before = _boundaries(text, offset, tree, language)[0]
@@ -317,7 +317,7 @@ def prefix_window(
     if start == candidates[-1] and cost(text[start:offset]) > budget:
         start = max(start, offset - int(budget * CHARS_PER_TOKEN))  # one very long line
     prefix = _assemble(text, offset, start, tree, budget, count)
-    return prefix, start, Anchor(start, text[start:start + 80])
+    return prefix, start, WindowStart(start, text[start:start + 80])
 
 
 # Bytes typed after the longest counted start of the cursor line that are bounded, not counted.
@@ -406,9 +406,9 @@ def build_windows(
     max_prefix: int,
     max_suffix: int,
     count: TokenCounter | None = None,
-    anchor: Anchor | None = None,
+    anchor: WindowStart | None = None,
     count_each: BatchCounter | None = None,
-) -> tuple[Window, Anchor]:
+) -> tuple[Window, WindowStart]:
     count = line_tokens(count, count_each) if count is not None else char_tokens
     reach = (max_prefix * MAX_CHARS_PER_TOKEN, max(max_suffix, 1) * MAX_CHARS_PER_TOKEN)
     lo, hi = _cursor_line_clip(text, offset, reach)
@@ -433,7 +433,7 @@ def _cursor_line_clip(text: str, offset: int, reach: tuple[int, int]) -> tuple[i
 
 
 def _clipped_windows(text: str, offset: int, lo: int, hi: int, max_prefix: int, max_suffix: int,
-                     count: TokenCounter) -> tuple[Window, Anchor]:
+                     count: TokenCounter) -> tuple[Window, WindowStart]:
     """Windows around a cursor on a line longer than they reach: whole lines where the line ends
     within reach, and the line itself cut to the budget where it does not. No syntax (the tree
     is of the whole text), and no tokenizer pass over the whole line."""
@@ -444,7 +444,7 @@ def _clipped_windows(text: str, offset: int, lo: int, hi: int, max_prefix: int, 
     prefix = _trim_to_budget(prefix, max_prefix, count, keep_end=True)
     suffix = _trim_to_budget(suffix_window(piece, at, max_suffix, count, after), max_suffix, count, keep_end=False)
     start = offset - len(prefix)
-    return Window(prefix, suffix, start, offset + len(suffix)), Anchor(start, text[start:start + 80])
+    return Window(prefix, suffix, start, offset + len(suffix)), WindowStart(start, text[start:start + 80])
 
 
 def _trim_to_budget(piece: str, budget: int, count: TokenCounter, keep_end: bool) -> str:

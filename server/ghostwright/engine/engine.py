@@ -10,18 +10,22 @@ import threading
 import time
 import tracemalloc
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, Coroutine
+from typing import Any, Callable, Coroutine
 
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
 from ghostwright.engine.feedback import Feedback
 from ghostwright.context import cleanup, sources, windows
-from ghostwright.text import guards
-from ghostwright.backends.base import Backend, BackendError, GenerationStats
+from ghostwright.engine.notices import OncePer
+from ghostwright.trust import memory
+from ghostwright.backends import factory
+from ghostwright.backends.base import Backend, BackendError, GenerationStats, Hooks
 from ghostwright.engine.cache import PromptCache
-from ghostwright.text.documents import Document, DocumentStore
-from ghostwright.engine.loading import BeginProgress, Loader, Tell, make_backend, no_progress
+from ghostwright.text import documents
+from ghostwright.text.documents import Document
+from ghostwright.engine.loading import BeginProgress, Loader, Tell, no_progress
 from ghostwright.engine.scheduler import Rhythm, wait_seconds
+from ghostwright.engine.flights import PartialSink
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +53,10 @@ class Answer:
     multiline: bool | None = None  # the kind of place, as the context judged it
 
 
-PartialSink = Callable[[Place, str], Awaitable[None] | None]
-
-
 @dataclass
 class Record:
-    """Everything the engine keeps for one open document besides its text and tree; closing the
-    document drops it whole, after `end` stopped its work."""
+    """Everything the engine keeps for one open document, the document (text and tree) included;
+    closing the document drops it whole, after `end` stopped its work."""
 
     doc: Document
     newest: asyncio.Task | None = None  # the request that answers for this document now
@@ -63,6 +64,7 @@ class Record:
     rhythm: Rhythm = field(default_factory=Rhythm)  # the debounce's view of the typing
     ahead: completion.Ahead | None = None  # the context prepared between the edit and the request
     refused: str | None = None  # why its last request got no completion
+    unsettled: bool = False  # edited since its tree was last reparsed
 
     def end(self) -> None:
         """Stop the request and the generation of this document (each at its next token)."""
@@ -79,14 +81,14 @@ class Engine:
 
     def __init__(self, config: configuration.Config | None = None, *, tell: Tell | None = None,
                  begin_progress: BeginProgress = no_progress,
-                 build: Callable[[configuration.Config], Backend] = make_backend,
+                 build: Callable[[configuration.Config, Hooks], Backend] = factory.make_backend,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.config = self.base_config = config or configuration.Config()
         self.encoding = "utf-16"  # of positions in and out; LSP negotiates it
         self._tell_front = tell or (lambda message, level: log.warning("%s", message))
-        self._told = guards.OncePer()
-        self._store = DocumentStore(self.config.completion.max_document_bytes)
-        self._records: dict[str, Record] = {}
+        self._told = OncePer()
+        self._records: dict[str, Record] = {}  # the open documents, one record each
+        self._settle_due = False  # a settle is scheduled for the edits since the last one
         self._clock = clock
         self.loader = Loader(self.tell, begin_progress, self._told, build)
         self.cache = PromptCache()
@@ -113,7 +115,7 @@ class Engine:
         old = self._records.pop(uri, None)
         if old is not None:
             old.end()
-        doc = self._store.open(uri, text, version, language_id)
+        doc = documents.open_document(uri, text, version, language_id, self.config.completion.max_document_bytes)
         self._records[uri] = Record(doc)
         self.around.used(doc)
         return doc
@@ -146,7 +148,9 @@ class Engine:
         doc.version = version
         self.around.edited(doc)
         record.rhythm.record(self._clock())
-        if self._store.changed(uri):
+        record.unsettled = True
+        if not self._settle_due:
+            self._settle_due = True
             asyncio.get_running_loop().call_soon(self.settle)
         return True
 
@@ -154,7 +158,6 @@ class Engine:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
         self.feedback.closed(uri)
-        self._store.close(uri)
         self.around.closed(uri)
         for kind in ("size", "line"):
             self._told.forget((kind, uri))
@@ -164,20 +167,24 @@ class Engine:
         doc = record.doc
         if doc.text_only or len(doc) > LARGE_DOCUMENT or record.refused is not None:
             del doc, record
-            guards.release_memory()
+            memory.release_memory()
 
     def settle(self) -> None:
         """Between an edit and the request that follows it: reparse, count the tokens of the
         lines around the edit, and build the context at its end (where the editor will ask),
         so the request does none of it."""
-        docs = self._store.settle()
+        self._settle_due = False
+        edited = [r for r in self._records.values() if r.unsettled]
+        for record in edited:
+            record.unsettled = False
+            documents.settle(record.doc)
         backend = self.loader.backend if self.loader.ready else None
         if backend is None:
             return
         c = self.config.context
-        for doc in docs:
-            record = self._records.get(doc.uri)
-            if record is None or doc.text_only or self.refusal(doc, doc.last_edit) is not None:
+        for record in edited:
+            doc = record.doc
+            if doc.text_only or self.refusal(doc, doc.last_edit) is not None:
                 continue  # no completions there: nothing to prepare
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
@@ -239,8 +246,7 @@ class Engine:
         new, problems = configuration.with_settings(self.base_config, settings, source)
         for problem in problems:
             self.tell(problem)
-        reload = any(getattr(new, k) != getattr(self.config, k)
-                     for k in ("backend", "openvino", "ollama", "openai", "router"))
+        reload = any(getattr(new, k) != getattr(self.config, k) for k in factory.BACKEND_KEYS)
         self.set_config(new)
         if reload:
             self.start()
@@ -250,7 +256,8 @@ class Engine:
         self.feedback.configure(config.feedback)
         if base:
             self.base_config = config
-        self._store.set_limit(config.completion.max_document_bytes)
+        for record in self._records.values():
+            documents.set_limit(record.doc, config.completion.max_document_bytes)
         self.around.configure(config.context)
 
     def set_workspace(self, folders: list, wait: bool = False) -> None:
@@ -321,7 +328,7 @@ class Engine:
 
             async def run(prepared: completion.Prepared) -> str:
                 # Beside the normal flow: no prompt cache, no flight typed-ahead would follow.
-                return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), None) or ""
+                return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), place, None) or ""
 
             prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True, around=self.around)
             text = await alternatives.alternative(prepared, self.config, exclude, run) if prepared else ""
@@ -353,19 +360,15 @@ class Engine:
 
     async def _answer(self, record: Record, place: Place, invoked: bool, view: flights.View | None,
                       on_partial: PartialSink | None) -> Answer:
-        def partial(text: str) -> Awaitable[None] | None:
-            return on_partial(place, text) if on_partial is not None else None
-
         if view is not None:  # typed-ahead: no debounce, no model call
-            text = await flights.follow(view, partial)
+            text = await flights.follow(view, place, on_partial)
             if self.backend is not None:
                 flights.count_reuse(self.backend.counters, view, text)
             if text is not None:
                 return Answer(place, text, self._stats(view), view.flight.prepared.ctx.multiline)
-        return await self._ask(record, place, invoked, partial)
+        return await self._ask(record, place, invoked, on_partial)
 
-    async def _ask(self, record: Record, place: Place, invoked: bool,
-                   partial: Callable[[str], Awaitable[None] | None]) -> Answer:
+    async def _ask(self, record: Record, place: Place, invoked: bool, on_partial: PartialSink | None) -> Answer:
         """The prompt cache, else a new generation after the adaptive debounce."""
         empty = Answer(place, "")
         doc = record.doc
@@ -395,7 +398,7 @@ class Engine:
             if old is not None and old.followers <= 0:
                 flights.cancel(old)
         record.flight = view.flight
-        text = await flights.follow(view, partial)
+        text = await flights.follow(view, place, on_partial)
         flights.count_reuse(backend.counters, view, text)
         session_stats.save([backend.describe()])
         return Answer(place, text or "", self._stats(view), prepared.ctx.multiline)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
 
 from ghostwright.context import cleanup, cursor as context
 from ghostwright.engine import typeahead
@@ -24,7 +24,11 @@ from ghostwright.text.documents import Document
 
 log = logging.getLogger(__name__)
 
-PartialSink = Callable[[str], Awaitable[None] | None]
+if TYPE_CHECKING:
+    from ghostwright.engine.engine import Place
+
+# Where a request's cleaned text goes as it grows: the editor's partialCompletion, the terminal.
+PartialSink = Callable[["Place", str], Awaitable[None] | None]
 
 
 def cache_key(backend: Backend, prepared: Prepared) -> tuple:
@@ -174,8 +178,9 @@ def launch(doc: Document, offset: int, prepared: Prepared, backend: Backend,
     return View(flight, "", None, "model")
 
 
-async def follow(view: View, on_partial: PartialSink | None) -> str | None:
-    """Stream the view's text until it is complete; None when the flight stopped fitting."""
+async def follow(view: View, place: "Place", on_partial: PartialSink | None) -> str | None:
+    """Stream the view's text for the request at `place` until it is complete; None when the
+    flight stopped fitting."""
     flight = view.flight
     shown = ""
     try:
@@ -194,14 +199,14 @@ async def follow(view: View, on_partial: PartialSink | None) -> str | None:
             if v.state == "show" and v.text != shown and on_partial is not None:
                 shown = v.text
                 flight.mark_shown()
-                await _send(on_partial, shown)
+                await _send(on_partial, place, shown)
             await tick.wait()
     finally:
         view.release()
 
 
-async def _send(sink: PartialSink, text: str) -> None:
-    result = sink(text)
+async def _send(sink: PartialSink, place: "Place", text: str) -> None:
+    result = sink(place, text)
     if result is not None:
         await result
 

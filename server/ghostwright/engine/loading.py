@@ -8,9 +8,10 @@ import logging
 from typing import Awaitable, Callable, Protocol
 
 from ghostwright import config as configuration
-from ghostwright.text import guards
+from ghostwright.engine.notices import OncePer
 from ghostwright.trust import provenance
-from ghostwright.backends.base import Backend, BackendError
+from ghostwright.backends import factory
+from ghostwright.backends.base import Backend, BackendError, Hooks
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,11 @@ async def no_progress(_title: str) -> Progress | None:
     return None
 
 
-def make_backend(cfg: configuration.Config) -> Backend:
-    from ghostwright.backends.router import make_backend as routed
-
-    return routed(cfg)
-
-
 class Loader:
     """The one backend in service and its state: loading, ready, or failed (and why)."""
 
-    def __init__(self, tell: Tell, begin_progress: BeginProgress, told: guards.OncePer,
-                 build: Callable[[configuration.Config], Backend] = make_backend) -> None:
+    def __init__(self, tell: Tell, begin_progress: BeginProgress, told: OncePer,
+                 build: Callable[[configuration.Config, Hooks], Backend] = factory.make_backend) -> None:
         self._tell = tell
         self._begin_progress = begin_progress
         self._told = told
@@ -87,14 +82,13 @@ class Loader:
             self._retire(self.backend)
             self.backend = None
         try:
-            self.backend = self._build(config)
+            self.backend = self._build(config, Hooks(notify=lambda message: self._tell(message, "warning"),
+                                                     vet_licence=self._vet_licence))
         except BackendError as exc:  # the configuration cannot serve: say which keys, answer empty
             self.error = str(exc)
             self._tell(self.error, "error")
             self._ready.set()
             return
-        self.backend.notify = lambda message: self._tell(message, "warning")
-        self.backend.vet_licence = self._vet_licence
         self._task = asyncio.create_task(self._load(self.backend))
 
     def _retire(self, backend: Backend) -> None:

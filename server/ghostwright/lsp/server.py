@@ -15,18 +15,14 @@ from ghostwright import __version__, config as configuration
 from ghostwright.context.sources import path_of
 from ghostwright.engine import alternatives, feedback
 from ghostwright.lsp import editor_watch, wire
-from ghostwright.text import guards
+from ghostwright.engine.notices import OncePer
 from ghostwright.trust import no_telemetry as telemetry
 from ghostwright.engine.engine import Answer, Engine, Place
 from ghostwright.engine.loading import Progress
+from ghostwright.lsp.methods import ALTERNATIVE, DOCUMENT_TEXT, PARTIAL, STATS, STATUS
 
 log = logging.getLogger(__name__)
 
-PARTIAL = "ghostwright/partialCompletion"
-STATUS = "ghostwright/status"
-DOCUMENT_TEXT = "ghostwright/documentText"
-STATS = "ghostwright/stats"
-ALTERNATIVE = "ghostwright/alternativeCompletion"
 LEVELS = {"error": lsp.MessageType.Error, "warning": lsp.MessageType.Warning, "info": lsp.MessageType.Info}
 
 
@@ -47,7 +43,7 @@ class GhostwrightServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("ghostwright", __version__, protocol_cls=wire.Protocol)
         self.engine = Engine(tell=self._show, begin_progress=self._begin_progress)
-        self._told = guards.OncePer()
+        self._told = OncePer()
         self._progress_serial = 0
         self._startup_problems: list[str] = []
         self.watching_editor: Any = None

@@ -71,7 +71,7 @@ def _reason(exc: BaseException) -> str:
 
 
 class Protocol(LanguageServerProtocol):
-    # The documents are ours (documents.DocumentStore). pygls' own copy is skipped: besides the
+    # The documents are ours (the engine's records). pygls' own copy is skipped: besides the
     # double work, its position codec writes `character = len - 1` into the client's params for a
     # position past the end of a line, so our handler would see a different edit than was sent.
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -92,7 +92,7 @@ class Protocol(LanguageServerProtocol):
     def _execute_handler(self, msg_id, handler, callback, args=None, kwargs=None):
         # pygls 2.1 files the future of every async or generator handler under its id, and only
         # a request's answer takes it out again: each notification (every didChange: every
-        # keystroke) left one Future behind for good, ~12 Python blocks each (docs/robustness.md).
+        # keystroke) left one Future behind for good: a slow leak (docs/robustness.md).
         super()._execute_handler(msg_id, handler, callback, args, kwargs)
         future = self._request_futures.get(msg_id)
         if future is not None:

@@ -66,7 +66,7 @@ class Document:
         self.language_id = language_id
         # The incremental syntax tree (syntax.SyntaxTree), or None for languages without a grammar.
         self.syntax = syntax
-        # Where the last prompt window started (windows.Anchor), so the next one can start there too.
+        # Where the last prompt window started (windows.WindowStart), so the next one can start there too.
         self.window_anchor: Any = None
         self.last_edit = 0  # where the last change ended: where the user is likely to ask next
         self.max_bytes = max_bytes  # over it: text only (None: never)
@@ -243,8 +243,34 @@ class Document:
         starts[first:] = inserted + [s + delta for s in starts[last:]]
 
 
+def open_document(uri: str, text: str, version: int, language_id: str, max_bytes: int | None = None) -> Document:
+    """A newly opened document, with its tree where its language has a grammar and it is not text only."""
+    doc = Document(uri=uri, text=text, version=version, language_id=language_id, max_bytes=max_bytes)
+    if not doc.text_only:
+        doc.syntax = syntax.tree_for(language_of(language_id, uri), text)
+    return doc
+
+
+def set_limit(doc: Document, max_bytes: int | None) -> None:
+    """A new byte limit (configuration): the document crosses it now if it must."""
+    doc.max_bytes = max_bytes
+    doc._fit_limit()
+
+
+def settle(doc: Document) -> None:
+    """Reparse the document's tree now, while nothing waits: an editor asks for a completion some
+    time after its edit (ghostwright.el: 50 ms of idle), and the request then finds its tree
+    ready instead of paying for the reparse."""
+    if doc.syntax is not None:
+        try:
+            doc.syntax.settle()
+        except Exception:  # the tree is a help: the request will try again or go without
+            log.exception("reparse of %s failed", doc.uri)
+
+
 class DocumentStore:
-    """Open documents by URI."""
+    """Open documents by URI, for callers without an engine (tests, benchmarks): the engine keeps
+    each document in its record."""
 
     def __init__(self, max_bytes: int | None = None) -> None:
         self._docs: dict[str, Document] = {}
@@ -255,8 +281,7 @@ class DocumentStore:
         """A new byte limit (configuration): each open document crosses it now if it must."""
         self.max_bytes = max_bytes
         for doc in self._docs.values():
-            doc.max_bytes = max_bytes
-            doc._fit_limit()
+            set_limit(doc, max_bytes)
 
     def changed(self, uri: str) -> bool:
         """Note a document whose tree waits for its reparse; True when it is the first since
@@ -266,24 +291,15 @@ class DocumentStore:
         return first
 
     def settle(self) -> list[Document]:
-        """Reparse the changed documents now, while nothing waits: an editor asks for a
-        completion some time after its edit (ghostwright.el: 50 ms of idle), and the request
-        then finds its tree ready instead of paying for the reparse. Returns them."""
+        """Reparse the changed documents now (`settle`); returns them."""
         uris, self._unsettled = self._unsettled, set()
         docs = [d for d in (self._docs.get(uri) for uri in uris) if d is not None]
         for doc in docs:
-            if doc.syntax is not None:
-                try:
-                    doc.syntax.settle()
-                except Exception:  # the tree is a help: the request will try again or go without
-                    log.exception("reparse of %s failed", doc.uri)
+            settle(doc)
         return docs
 
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
-        doc = Document(uri=uri, text=text, version=version, language_id=language_id, max_bytes=self.max_bytes)
-        if not doc.text_only:
-            doc.syntax = syntax.tree_for(language_of(language_id, uri), text)
-        self._docs[uri] = doc
+        doc = self._docs[uri] = open_document(uri, text, version, language_id, self.max_bytes)
         return doc
 
     def get(self, uri: str) -> Document | None:

@@ -1,4 +1,4 @@
-"""A GGUF file's header read and checked before any runtime sees it (the gguf package maps every tensor: ~8 s)."""
+"""A GGUF file's header read and checked before any runtime sees it (the gguf package maps every tensor: slow)."""
 
 from __future__ import annotations
 

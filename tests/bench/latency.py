@@ -18,21 +18,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ghostwright.backends.base import percentiles
-from ghostwright.bench.jsonrpc import StdioServer
+from ghostwright.lsp.methods import PARTIAL, STATUS
+from rawlsp import RawServer
 
-PACKAGE = Path(__file__).resolve().parent.parent
-PARTIAL = "ghostwright/partialCompletion"
-STATUS = "ghostwright/status"
+PINNED = Path(__file__).resolve().parent / "data" / "pinned"
 INLINE = "textDocument/inlineCompletion"
-# The replay types this function of a real module (documents.py), as a user would write it anew.
-REPLAY_FILE = PACKAGE / "documents.py"
+# The replay types this function of a real module (a pinned copy of an early documents.py, so a
+# change to the package never changes the input), as a user would write it anew.
+REPLAY_FILE = PINNED / "documents.py"
 REPLAY_START = "    def offset_at("
 REPLAY_END = "    def apply_change("
 
 
 
 
-class Editor(StdioServer):
+class Editor(RawServer):
     """A minimal editor: one document, a cursor, the suggestion it would show. It speaks plain
     JSON-RPC, as an editor's C JSON parser does (Emacs): a Python LSP client's own work of
     turning each message into typed objects would count against the server."""
@@ -273,9 +273,9 @@ EDITOR_IDLE_S = 0.05
 
 
 def big_file(lines: int = 5000) -> str:
-    """A file of at least `lines` lines of real code: the package's own modules, repeated, whole
-    (a module cut in the middle would leave a syntax error at the end of the file)."""
-    sources = [p.read_text(encoding="utf-8") for p in sorted(PACKAGE.rglob("*.py"))]
+    """A file of at least `lines` lines of real code: the pinned modules, repeated, whole (a
+    module cut in the middle would leave a syntax error at the end of the file)."""
+    sources = [p.read_text(encoding="utf-8") for p in sorted(PINNED.glob("*.py"))]
     out: list[str] = []
     while len(out) < lines:
         for text in sources:
@@ -337,10 +337,10 @@ async def overhead(samples: int, seed: int) -> dict:
 
 async def warm_cold(rounds: int) -> dict:
     from ghostwright import config as configuration
-    from ghostwright.backends.base import GenerationRequest
-    from ghostwright.engine.loading import make_backend
+    from ghostwright.backends.base import GenerationRequest, Hooks
+    from ghostwright.backends.factory import make_backend
 
-    backend = make_backend(configuration.Config())
+    backend = make_backend(configuration.Config(), Hooks())
     await backend.load(lambda _m: None)
     assert backend.template is not None
     text = big_file(3000)
@@ -388,7 +388,7 @@ def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
         k = max(1, rep.keystrokes)
         pf = percentiles(rep.pause_first_ms, (50, 95))
         lines += [
-            "**Typing replay** (`documents.py`, `offset_at` to `position_at`, typed with a seeded human rhythm;"
+            "**Typing replay** (pinned `documents.py`, `offset_at` to `position_at`, typed with a seeded human rhythm;"
             " a suggestion that is exactly the next text is accepted at the end of a pause):", "",
             "| figure | value | goal |", "|---|---|---|",
             f"| keystrokes (incl. backspaces, accepts) | {rep.keystrokes} | |",
@@ -449,7 +449,7 @@ async def main_async(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ghostwright.bench.latency", description=__doc__)
+    parser = argparse.ArgumentParser(prog="PYTHONPATH=tests python -m bench.latency", description=__doc__)
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--chars", type=int, default=600, help="characters of the replay to type")
     parser.add_argument("--samples", type=int, default=100, help="requests for the overhead figure")

@@ -6,7 +6,6 @@ import asyncio
 import os
 import resource
 import sys
-from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
@@ -15,7 +14,6 @@ from conftest import FAST, requires_model, session
 from ghostwright.models import store as model_store
 from rawlsp import RawServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))
 
 EMBEDDED = model_store.default_model_path()
 POOL = min(32, (os.cpu_count() or 1) + 4)  # ThreadPoolExecutor's default size
@@ -117,7 +115,7 @@ async def test_a_load_that_cannot_fit_in_memory_is_refused_not_crashed():
 @requires_model
 async def test_a_burst_of_cancelled_and_superseded_requests_leaves_nothing_behind():
     """The short soak (the long one is `make bench-soak`): every request answered, nothing left running."""
-    from soak import soak
+    from bench.soak import soak
 
     report = await soak(requests=60, warmup=15, seed=7, max_tokens=12)
     assert report["answered"] == report["sent"] >= 60

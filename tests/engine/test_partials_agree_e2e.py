@@ -84,7 +84,7 @@ async def test_the_servers_stream_and_answer_agree_on_the_issues_answers(where, 
 
     row, col = _position(CART, where)
     backend = Scripted(tokens, count=lambda t: max(1, len(t) // 3))
-    engine = Engine(configuration.load({"completion": {"debounceMs": 0}})[0], build=lambda _cfg: backend)
+    engine = Engine(configuration.load({"completion": {"debounceMs": 0}})[0], build=lambda _cfg, _hooks: backend)
     engine.start()
     assert await engine.loader.wait() is backend
     engine.open("file:///tmp/cart.py", CART, 1, "python")

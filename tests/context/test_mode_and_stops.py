@@ -120,7 +120,7 @@ def test_the_template_can_be_chosen_in_config():
     assert config.completion.template == "starcoder"
 
 
-REAL = __import__("pathlib").Path(__file__).parent / "bench" / "data" / "real"
+REAL = __import__("pathlib").Path(__file__).parents[1] / "bench" / "data" / "real"
 
 
 def _hole(path: str, line_no: int, language: str) -> context.Context:

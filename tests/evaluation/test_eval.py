@@ -18,9 +18,7 @@ from conftest import AUDIT_ENV, ROOT, requires_model
 from ghostwright import config as configuration
 from ghostwright.evaluation import holes, run, scoring, sources
 from ghostwright.evaluation.command import Bar
-
-sys.path.insert(0, str(Path(__file__).parent / "bench"))
-import real_code  # noqa: E402
+from bench import real_code
 
 REAL = ROOT / "tests/bench/data/real"
 PYTHON = REAL / "python/attrs-24.2.0/validators.py"
@@ -224,7 +222,7 @@ def test_eval_refuses_a_missing_folder_or_config_clearly(tmp_path):
 @requires_model
 async def test_eval_gets_the_answers_make_bench_real_gets_from_the_server():
     """The same holes, answered by eval's engine and by the bench's server session: the same text."""
-    from ghostwright.bench import quality
+    from bench import quality
     from ghostwright.engine.engine import Engine
 
     bench_holes = real_code.interleaved(real_code.make_holes(real_code.load_files(), 1,

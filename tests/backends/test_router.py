@@ -14,7 +14,9 @@ from ghostwright.backends.base import GenerationRequest, Replace
 from ghostwright.backends.ollama import OllamaBackend
 from ghostwright.backends.openvino import OpenVinoBackend
 from ghostwright.config import Config, OllamaConfig, RouterConfig
-from ghostwright.backends.router import GPU, NPU, Route, Router, choose, is_weak, make_backend
+from ghostwright.backends.base import Hooks
+from ghostwright.backends.factory import make_backend
+from ghostwright.backends.router import GPU, NPU, Route, Router, choose, is_weak
 
 LINE = GenerationRequest("", 16, 0.0, prefix="def add(a, b):\n    return ", suffix="\n")
 BLOCK = GenerationRequest("", 12, 0.0, prefix="def fib(n):\n    ", suffix="\n", multiline=True)
@@ -73,7 +75,7 @@ pytestmark_model = [requires_model, pytest.mark.asyncio(loop_scope="module")]
 
 
 @pytest.fixture(scope="module")
-def fake():
+def fake(embedded_model):  # the fake Ollama answers with the embedded model
     server = FakeProcess().start()
     yield server
     server.kill()
@@ -88,9 +90,9 @@ async def npu():
 
 async def router_over(npu: OpenVinoBackend, fake: FakeProcess, **router_cfg) -> tuple[Router, list[str]]:
     told: list[str] = []
-    gpu = OllamaBackend(OllamaConfig(model="qwen2.5-coder:7b", host=fake.url, connect_timeout_s=0.5))
-    router = Router(RouterConfig(**{"retry_min_s": 0.2, **router_cfg}), "npu-first", npu, gpu)
-    router.notify = told.append
+    hooks = Hooks(notify=told.append)
+    gpu = OllamaBackend(OllamaConfig(model="qwen2.5-coder:7b", host=fake.url, connect_timeout_s=0.5), hooks=hooks)
+    router = Router(RouterConfig(**{"retry_min_s": 0.2, **router_cfg}), "npu-first", npu, gpu, hooks)
     await gpu.load(lambda _m: None)
     router._mark_up(NPU)
     router._mark_up(GPU)

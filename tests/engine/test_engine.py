@@ -19,7 +19,7 @@ async def engine_with(pieces: list[str], gap: float = 0.01, tell=None) -> tuple[
     config = Config()
     config.completion.debounce_ms = 0
     backend = Scripted(pieces, gap)
-    engine = Engine(config, tell=tell, build=lambda _cfg: backend)
+    engine = Engine(config, tell=tell, build=lambda _cfg, _hooks: backend)
     engine.start()
     assert await engine.loader.wait() is backend
     return engine, backend

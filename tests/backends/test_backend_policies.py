@@ -11,8 +11,9 @@ import pytest
 
 from conftest import requires_model, session
 from test_router import fake, npu as openvino  # noqa: F401 (fixtures: the fake Ollama, the model loaded once)
-from ghostwright.backends import router
-from ghostwright.backends.base import BackendError
+from ghostwright.backends import factory
+from ghostwright.backends.base import Backend, BackendError
+from ghostwright.backends.router import Router
 from ghostwright.config import Config, RouterConfig
 from ghostwright.engine.engine import Engine
 
@@ -50,7 +51,7 @@ def configuration(fake_url: str, backend: str, policy: str, ollama: bool, openai
 def test_the_plan_fills_a_slot_or_names_the_keys_to_set(backend, policy, ollama, openai):
     cfg = configuration("http://127.0.0.1:9", backend, policy, ollama, openai)
     try:
-        p = router.plan(cfg)
+        p = factory.plan(cfg)
     except BackendError as exc:
         assert policy == "gpu-only" and not should_serve(backend, policy, ollama, openai)
         assert "router.policy" in str(exc) and "ollama.model" in str(exc)
@@ -68,22 +69,22 @@ def test_the_plan_fills_a_slot_or_names_the_keys_to_set(backend, policy, ollama,
 async def test_a_valid_configuration_serves_and_one_that_cannot_is_named_once(
         backend, policy, ollama, openai, fake, openvino, monkeypatch):
     built = []
-    real_build = router.build
+    real_build = factory.build
 
-    def build(name: str, cfg: Config):
-        made = openvino if name == "openvino" else real_build(name, cfg)
+    def build(name: str, cfg: Config, hooks):
+        made = openvino if name == "openvino" else real_build(name, cfg, hooks)
         built.append(made)
         return made
 
     async def loaded(_report) -> None:  # already loaded above
         pass
 
-    monkeypatch.setattr(router, "build", build)
+    monkeypatch.setattr(factory, "build", build)
     monkeypatch.setattr(openvino, "load", loaded)
     cfg = configuration(fake.url, backend, policy, ollama, openai)
     cfg.completion.debounce_ms = 0
     told: list[tuple[str, str]] = []  # (message, level), as the editor would be told
-    engine = Engine(cfg, tell=lambda message, level: told.append((message, level)), build=router.make_backend)
+    engine = Engine(cfg, tell=lambda message, level: told.append((message, level)), build=factory.make_backend)
     try:
         engine.start()
         engine.open("file:///tmp/policies.py", TEXT, 1, "python")
@@ -143,7 +144,7 @@ def test_no_message_to_the_editor_is_ever_a_bare_prefix():
 
 
 async def test_a_router_whose_backends_fail_without_a_word_still_says_which():
-    class Silent(router.Backend):
+    class Silent(Backend):
         name = "silent"
 
         async def load(self, report) -> None:
@@ -153,6 +154,6 @@ async def test_a_router_whose_backends_fail_without_a_word_still_says_which():
             raise AssertionError("never started")
 
     with pytest.raises(BackendError, match="silent failed to load"):
-        await router.Router(RouterConfig(), "npu-first", Silent(), None).load(lambda _m: None)
+        await Router(RouterConfig(), "npu-first", Silent(), None).load(lambda _m: None)
     with pytest.raises(BackendError, match="no backend is configured"):
-        await router.Router(RouterConfig(), "gpu-only", None, None).load(lambda _m: None)
+        await Router(RouterConfig(), "gpu-only", None, None).load(lambda _m: None)

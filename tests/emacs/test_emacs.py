@@ -155,13 +155,12 @@ SCREENS = {
 }
 
 
-@pytest.mark.parametrize("where", SCREENS)
-def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, request, where):
+@pytest.mark.parametrize("where", [w if SCREENS[w][3] is not None else pytest.param(w, marks=pytest.mark.model)
+                                   for w in SCREENS])
+def test_terminal_emacs_shows_ghost_text_at_the_cursor(tmp_path, where):
     """Terminal Emacs in tmux: ghost text drawn at the cursor, dimmed, the cursor before it."""
     assert shutil.which("tmux"), "tmux is not installed: `make test` installs it"
     text, line, column, scripted = SCREENS[where]
-    if scripted is None:
-        request.getfixturevalue("embedded_model")
     file = tmp_path / "shapes.py"
     file.write_text(text)
     done = tmp_path / "done"

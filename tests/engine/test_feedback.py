@@ -20,7 +20,7 @@ from conftest import ROOT, Session, session
 from rawlsp import RawServer
 from ghostwright import stats
 from ghostwright.backends.router import Router
-from ghostwright.bench import plain
+from rawlsp import plain
 from ghostwright.config import Config
 from ghostwright.engine import feedback as fb, usage_stats
 from ghostwright.engine.engine import Engine
@@ -198,7 +198,7 @@ async def test_adaptive_routing_sends_a_rarely_taken_language_past_the_first_bac
     config = Config()
     config.completion.debounce_ms = 0
     config.feedback.adaptive, config.feedback.adaptive_min_shown = adaptive, 5
-    engine = Engine(config, build=lambda cfg: Router(cfg.router, "npu-first", first, second))
+    engine = Engine(config, build=lambda cfg, hooks: Router(cfg.router, "npu-first", first, second, hooks))
     engine.feedback.store = usage_stats.Store(tmp_path / "usage.json")
     # Python single-line answers of the first backend: shown 10 times, never taken.
     engine.feedback.store.add(usage_stats.key("python", "first", "scripted", False), shown=10, dismissed=10)

@@ -12,9 +12,9 @@ from lsprotocol import types as lsp
 from conftest import plain, requires_model, session
 from fake_ollama import FakeProcess
 from ghostwright.engine import alternatives
+from ghostwright.lsp.methods import ALTERNATIVE
 from ghostwright.config import Config
 
-ALTERNATIVE = "ghostwright/alternativeCompletion"
 # Places with more than one sensible answer (a greeting's wording, what to print).
 CASES = {
     "assignment": ("def greet(name):\n    message = \n    return message\n", "    message = "),

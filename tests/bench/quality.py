@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghostwright.bench import machine, real_files
+from bench import machine, real_files
 
 BASELINE_TOKENS = 1024  # llm-ls's default context window
 TEST_TIMEOUT_S = 10.0
@@ -198,7 +198,7 @@ async def run_ghostwright(client, task: Task, serial: int, uri: str | None = Non
 
 
 async def _generations(client) -> tuple[int, dict | None]:
-    from ghostwright.bench import plain
+    from rawlsp import plain
 
     status = plain(await client.protocol.send_request_async("ghostwright/status", {}))
     backend = status["backends"][0] if status["backends"] else {}
@@ -337,7 +337,7 @@ def run_header(max_tokens: int) -> str:
 def write_section(path: Path, table: str) -> None:
     """Replace the Quality section of docs/benchmarks.md with the latest run."""
     head = "## Quality (HumanEval infilling)"
-    body = (f"{head}\n\n`make bench-quality` (`python -m ghostwright.bench.quality --limit N "
+    body = (f"{head}\n\n`make bench-quality` (`PYTHONPATH=tests python -m bench.quality --limit N "
             "--file-size short|real|both`). Each task masks one line (single-line) or 2–8 consecutive lines (multi-line) of a "
             "HumanEval canonical solution (a multi-line span stays inside the block where it starts: it "
             "ends before a line that dedents past its first line); the cursor sits after the masked line's indentation. "

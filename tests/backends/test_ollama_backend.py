@@ -8,7 +8,7 @@ import pytest
 
 from conftest import requires_model
 from fake_ollama import FakeProcess
-from ghostwright.backends.base import BackendError, GenerationRequest
+from ghostwright.backends.base import BackendError, GenerationRequest, Hooks
 from ghostwright.backends.ollama import DEFAULT_HOST, OllamaBackend, resolve_host, vram_verdict
 from ghostwright.backends.openai import OpenAIBackend
 from ghostwright.config import OllamaConfig, OpenAIConfig
@@ -25,7 +25,7 @@ def request(max_tokens: int = 24, temperature: float = 0.0, **kw) -> GenerationR
 
 
 @pytest.fixture(scope="module")
-def fake():
+def fake(embedded_model):  # the fake Ollama answers with the embedded model
     server = FakeProcess().start()
     yield server
     server.kill()
@@ -40,8 +40,7 @@ def fresh(fake):
 
 async def loaded(fake: FakeProcess, model: str = "qwen2.5-coder:7b", **cfg) -> tuple[OllamaBackend, list[str]]:
     told: list[str] = []
-    backend = OllamaBackend(OllamaConfig(model=model, host=fake.url, **cfg))
-    backend.notify = told.append
+    backend = OllamaBackend(OllamaConfig(model=model, host=fake.url, **cfg), hooks=Hooks(notify=told.append))
     await backend.load(lambda _m: None)
     return backend, told
 
@@ -199,8 +198,7 @@ async def test_openai_without_the_key_fails_once_naming_the_setting(fresh, monke
     monkeypatch.delenv("TEAM_LLM_KEY", raising=False)
     told: list[str] = []
     backend = OpenAIBackend(OpenAIConfig(base_url=fresh.url + "/v1", model="qwen2.5-coder:7b",
-                                         api_key_env="TEAM_LLM_KEY"))
-    backend.notify = told.append
+                                         api_key_env="TEAM_LLM_KEY"), hooks=Hooks(notify=told.append))
     with pytest.raises(BackendError, match=r"HTTP 401: invalid api key \(check openai.apiKeyEnv"):
         await backend.load(lambda _m: None)
     assert len(told) == 1 and "$TEAM_LLM_KEY" in told[0]

@@ -20,7 +20,7 @@ LINE_AT, BLOCK_AT = (1, 16), (6, 4)
 
 
 @pytest.fixture
-def fake():
+def fake(embedded_model):  # the fake Ollama answers with the embedded model
     server = FakeProcess().start()
     yield server
     server.kill()

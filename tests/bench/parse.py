@@ -7,7 +7,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ghostwright.bench import machine
+from bench import machine
 from ghostwright.text.documents import DocumentStore
 
 LINES = 5000
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"{p95:.2f} | {t[-1]:.2f} |")
     table = "\n".join(rows)
     head = "## Parse cost (one keystroke, 5,000-line file)"
-    body = (f"{head}\n\n`make bench` (`python -m ghostwright.bench.parse`): a statement typed, one "
+    body = (f"{head}\n\n`make bench` (`PYTHONPATH=tests python -m bench.parse`): a statement typed, one "
             f"character at a time, into a new line of a function body at a dozen places across the file; "
             f"each keystroke applied to the document and its tree as an edit, then reparsed from "
             f"the old tree. Target under {TARGET_MS:g} ms. Figures are the thread's CPU time, "
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine.describe()}.\n\n{table}\n")
     print(body)
     if args.write:
-        from ghostwright.bench.quality import replace_section
+        from bench.quality import replace_section
 
         replace_section(args.write, head, body)
 

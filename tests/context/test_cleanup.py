@@ -172,7 +172,7 @@ def test_partials_go_through_the_same_steps():
 
 
 # --- real code nobody here wrote (the bench's pinned files): holes where a line was taken out ---
-REAL = Path(__file__).parent / "bench" / "data" / "real"
+REAL = Path(__file__).parents[1] / "bench" / "data" / "real"
 
 
 def real_hole(path: str, line: str, typed: str = "", occurrence: int = 1):
