@@ -337,3 +337,36 @@ def test_a_block_head_offered_on_a_line_between_statements_is_kept():
     assert not ctx.multiline
     raw = 'if usageMessage == "" {\n\t\treturn fmt.Errorf("deprecated message for flag %q must be set", name)'
     assert cleanup.clean(raw, ctx, QWEN_STOPS).text == 'if usageMessage == "" {'
+
+
+@pytest.mark.parametrize("path, line, typed", [
+    ("python/click-8.1.7/types.py", "#: means any whitespace.  For all parameters the general rule is that", "#: "),
+    ("python/requests-2.32.3/sessions.py", "#: Event-handling hooks.", "#: "),
+    ("go/gorilla-mux-1.8.0/route.go", "// It accepts a sequence of key/value pairs to be matched. For example:", "// "),
+    ("javascript/commander-12.1.0/help.js", "// Built-in help option.", "// "),
+    ("c/ujson-5.10.0/objToJSON.c", "// Dict iteration functions", "// "),
+])
+def test_the_blanks_after_a_line_comments_last_word_are_inside_the_comment(path, line, typed):
+    """`#: ` then the cursor: the comment's node ends at `:`, the comment at the end of the line.
+    Prose there is one line of prose, not a block opener's body moved to the next line."""
+    ctx = real_hole(path, line, typed)
+    assert ctx.in_comment and ctx.in_string and not ctx.multiline
+    prose = "If this is not set, the value (a string) is split:"
+    assert cleanup.clean(prose + "\n" + ctx.line_prefix + "more", ctx, QWEN_STOPS).text == prose
+
+
+@pytest.mark.parametrize("path, line, typed, prose", [
+    # A window cut inside a long doc comment (its end not in the suffix window) judged the prose
+    # a syntax error and emptied it.
+    ("javascript/express-4.21.2/response.js", "*   - `headers`  object of headers to serve with file",
+     "*   - `headers`  ", " additional headers to send (see below"),
+    ("c/ujson-5.10.0/ultrajsondec.c", "/* Prevent int overflow if ds->end - ds->start is too large. See "
+     "check_decode_decimal_no_int_overflow()", "/* Prevent ", "int overflow (when the range is too large"),
+    ("go/gorilla-mux-1.8.0/mux.go", "// Use of this source code is governed by a BSD-style", "// Use ",
+     "of this code (see LICENSE"),
+    ("python/click-8.1.7/types.py", "#: the descriptive name of this type", "#: ", "the name (for help pages"),
+])
+def test_prose_in_a_comment_is_not_cut_for_its_brackets_or_syntax(path, line, typed, prose):
+    ctx = real_hole(path, line, typed)
+    assert ctx.in_comment and not ctx.multiline
+    assert cleanup.clean(prose + "\n *\n * Examples:", ctx, QWEN_STOPS).text == prose

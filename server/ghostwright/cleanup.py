@@ -435,6 +435,12 @@ def prepare_judgement(ctx: Context) -> None:
         _judge(ctx.language, ctx.prefix, ctx.suffix)
 
 
+def stays_in_comment(text: str, ctx: Context) -> bool:
+    """Prose in a comment that does not end it: its brackets are words, and a syntax check of a
+    window cut out of a long comment judges the cut, not the text."""
+    return ctx.in_comment and "*/" not in text and "\n" not in text.strip()
+
+
 def drop_repetition(text: str, ctx: Context) -> str:
     """A completion that only repeats the lines right above or right below the cursor adds
     nothing (a common small-model failure). Lines further away may well recur: `return False`."""
@@ -468,9 +474,11 @@ def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) ->
     text, blank_done = cut_after_blank_dedent(text, ctx)
     text = trim_trailing_whitespace(text)
     text = drop_suffix_overlap(text, ctx)
-    text, bracket_done = balance_brackets(text, ctx, final)
-    # Partials go through the same judgement as the final text: what the final answer would
-    # take back must not be shown on the way.
-    text = best_syntax_cut(text, ctx)
+    bracket_done = False
+    if not stays_in_comment(text, ctx):
+        text, bracket_done = balance_brackets(text, ctx, final)
+        # Partials go through the same judgement as the final text: what the final answer would
+        # take back must not be shown on the way.
+        text = best_syntax_cut(text, ctx)
     text = drop_repetition(text, ctx)
     return Cleaned(text, done or lang_done or single_done or dedent_done or blank_done or bracket_done)
