@@ -16,7 +16,8 @@ import pytest
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from ghostwright import model_store, paths
+from ghostwright.models import store as model_store
+from ghostwright import paths
 from ghostwright.bench import plain
 
 ROOT = Path(__file__).resolve().parent.parent

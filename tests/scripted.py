@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Callable
 
-from ghostwright import prompts
+from ghostwright.context import prompts
 from ghostwright.backends.base import Backend, GenerationRequest, StreamGeneration
 
 

@@ -11,7 +11,7 @@ from lsprotocol import types as lsp
 
 from conftest import plain, requires_model, session
 from fake_ollama import FakeProcess
-from ghostwright import alternatives
+from ghostwright.engine import alternatives
 from ghostwright.config import Config
 
 ALTERNATIVE = "ghostwright/alternativeCompletion"

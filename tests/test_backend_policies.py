@@ -11,10 +11,10 @@ import pytest
 
 from conftest import requires_model, session
 from test_router import fake, npu as openvino  # noqa: F401 (fixtures: the fake Ollama, the model loaded once)
-from ghostwright import router
+from ghostwright.backends import router
 from ghostwright.backends.base import BackendError
 from ghostwright.config import Config, RouterConfig
-from ghostwright.engine import Engine
+from ghostwright.engine.engine import Engine
 
 BACKENDS = ("openvino", "ollama", "openai")
 POLICIES = RouterConfig.__dataclass_fields__["policy"].metadata["choices"]
@@ -131,7 +131,7 @@ async def test_a_configuration_that_cannot_serve_is_named_once_and_requests_answ
 
 
 def test_no_message_to_the_editor_is_ever_a_bare_prefix():
-    from ghostwright.server import GhostwrightServer
+    from ghostwright.lsp.server import GhostwrightServer
 
     server = GhostwrightServer()
     shown: list = []

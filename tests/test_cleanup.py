@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ghostwright import cleanup, context
+from ghostwright.context import cleanup, cursor as context
 from ghostwright.config import ContextConfig
-from ghostwright.documents import DocumentStore
+from ghostwright.text.documents import DocumentStore
 
 CURSOR = "█"
 QWEN_STOPS = ("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ghostwright.scheduler import Rhythm, delay_seconds, wait_seconds
+from ghostwright.engine.scheduler import Rhythm, delay_seconds, wait_seconds
 
 BASE, LO, HI = 200, 150, 300
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from ghostwright.documents import Document, column_to_index, index_to_column
+from ghostwright.text.documents import Document, column_to_index, index_to_column
 import reference_edits as ref
 
 ALPHABET = st.sampled_from(list("ab \t\n(){}é中文😀🎉\u200d") + ["\r\n", "𝔘"])
@@ -61,7 +61,7 @@ def test_utf16_offsets_count_surrogate_pairs():
 
 
 def test_changed_documents_are_reparsed_when_settled_not_left_for_the_request():
-    from ghostwright.documents import DocumentStore
+    from ghostwright.text.documents import DocumentStore
 
     store = DocumentStore()
     doc = store.open("file:///s.py", "def f():\n    return 1\n", 1, "python")
@@ -78,7 +78,7 @@ class _CountingBackend:
     """Tokenizes by words; enough of a backend for building a prompt."""
 
     def __init__(self) -> None:
-        from ghostwright import prompts
+        from ghostwright.context import prompts
 
         self.template = prompts.TEMPLATES["qwen2.5-coder"]
 
@@ -90,9 +90,9 @@ class _CountingBackend:
 
 
 def test_the_context_where_the_user_just_typed_is_built_before_the_request_and_never_stale():
-    from ghostwright.completion import ahead, take
+    from ghostwright.engine.preparation import ahead, take
     from ghostwright.config import Config
-    from ghostwright.documents import DocumentStore
+    from ghostwright.text.documents import DocumentStore
 
     store, backend, config = DocumentStore(), _CountingBackend(), Config()
     doc = store.open("file:///a.py", "def area(r):\n    \n", 1, "python")
@@ -113,8 +113,8 @@ def test_the_context_where_the_user_just_typed_is_built_before_the_request_and_n
 
 
 def test_the_files_imports_follow_an_edit_of_them():
-    from ghostwright import windows
-    from ghostwright.documents import DocumentStore
+    from ghostwright.context import windows
+    from ghostwright.text.documents import DocumentStore
 
     body = "".join(f"def f{i}(a):\n    return a + {i}\n\n\n" for i in range(60))
     store = DocumentStore()
@@ -130,8 +130,8 @@ def test_the_files_imports_follow_an_edit_of_them():
 
 # --- documents over the byte limit: text only, in chunks ---
 
-from ghostwright import chunked_text  # noqa: E402
-from ghostwright.documents import DocumentStore  # noqa: E402
+from ghostwright.text import chunked_text  # noqa: E402
+from ghostwright.text.documents import DocumentStore  # noqa: E402
 
 BIG_TEXT = st.lists(ALPHABET, max_size=120).map("".join)
 

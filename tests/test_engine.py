@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 
 from ghostwright.config import Config
-from ghostwright.engine import Engine
+from ghostwright.engine.engine import Engine
 from scripted import Scripted
 
 URI = "file:///tmp/engine.py"

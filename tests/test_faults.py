@@ -12,7 +12,7 @@ import pytest
 from lsprotocol import types as lsp
 
 from conftest import FAST, requires_model, session
-from ghostwright import model_store
+from ghostwright.models import store as model_store
 from rawlsp import RawServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "bench"))

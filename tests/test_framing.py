@@ -8,7 +8,7 @@ import json
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from ghostwright.framing import MAX_BODY_BYTES, MAX_HEADER_BYTES, Framer, Junk
+from ghostwright.lsp.framing import MAX_BODY_BYTES, MAX_HEADER_BYTES, Framer, Junk
 from rawlsp import RawServer
 
 
@@ -144,7 +144,7 @@ class _Recorder:
 def _run_loop(stream: bytes, cut: int = 4096) -> _Recorder:
     import threading
 
-    from ghostwright.wire import read_messages
+    from ghostwright.lsp.wire import read_messages
 
     pieces = [stream[i:i + cut] for i in range(0, len(stream), cut)] + [b""]
 

@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import FAST, requires_model, session
 from test_faults import CODE, _errors, _still_serving
-from ghostwright import gguf_meta, load_check, model_store, provenance, regular_files, safe_formats
+from ghostwright.trust import gguf_meta, load_check, provenance, regular_files, safe_formats
+from ghostwright.models import store as model_store
 
 EMBEDDED = model_store.default_model_path()
 ARCH = "qwen2"

@@ -7,7 +7,9 @@ import threading
 
 import pytest
 
-from ghostwright import json_files, model_store, session_stats
+from ghostwright import json_files
+from ghostwright.models import store as model_store
+from ghostwright.engine import session_stats
 
 
 def test_two_writers_at_once_never_fail_nor_leave_half_a_file(tmp_path):

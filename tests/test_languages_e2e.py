@@ -7,7 +7,7 @@ import pytest
 import pytest_asyncio
 
 from conftest import FAST, ready_session, requires_model
-from ghostwright import lisp, syntax
+from ghostwright.text import lisp, syntax
 
 pytestmark = [requires_model, pytest.mark.asyncio(loop_scope="module")]
 CURSOR = "█"

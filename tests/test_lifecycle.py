@@ -127,7 +127,7 @@ async def test_a_process_id_that_is_no_process_here_is_not_watched():
 
 
 async def test_without_a_pidfd_the_editor_is_polled(monkeypatch):
-    from ghostwright import editor_watch
+    from ghostwright.lsp import editor_watch
 
     def no_pidfd(_pid):
         raise OSError("no pidfd here")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from ghostwright.documents import UTF32, Document
+from ghostwright.text.documents import UTF32, Document
 
 
 def test_patched_line_starts_match_a_recount_over_random_edits():

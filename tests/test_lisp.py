@@ -1,6 +1,6 @@
 """The Emacs Lisp reader counts only real parens: not those in strings, comments or ?\\( literals."""
 
-from ghostwright import lisp
+from ghostwright.text import lisp
 
 
 def test_parens_in_strings_comments_and_character_literals_do_not_count():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ghostwright import context, prompts, stops
+from ghostwright.context import cursor as context, prompts, stops
 from ghostwright.config import ContextConfig, Config, apply_settings
-from ghostwright.documents import DocumentStore
+from ghostwright.text.documents import DocumentStore
 
 CURSOR = "█"
 

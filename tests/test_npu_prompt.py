@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import requires_model
-from ghostwright import model_store
+from ghostwright.models import store as model_store
 from ghostwright.backends.base import GenerationRequest
 from ghostwright.backends.openvino import fit_prompt, pipeline_properties
 from ghostwright.config import OpenVinoConfig
-from ghostwright.prompts import TEMPLATES
+from ghostwright.context.prompts import TEMPLATES
 
 pytestmark = requires_model
 QWEN = TEMPLATES["qwen2.5-coder"]

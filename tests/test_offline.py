@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import AUDIT_ENV, FAST, session
-from ghostwright import config as configuration, network, telemetry
+from ghostwright import config as configuration
+from ghostwright.trust import network, no_telemetry as telemetry
 
 
 def _child(code: str, tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess, str]:

@@ -80,7 +80,7 @@ async def test_the_servers_stream_and_answer_agree_on_the_issues_answers(where, 
     answers the issue saw: each partial is a start of the final text, which begins on the next
     line after a block opener and carries no stray closer."""
     from ghostwright import config as configuration
-    from ghostwright.engine import Engine
+    from ghostwright.engine.engine import Engine
 
     row, col = _position(CART, where)
     backend = Scripted(tokens, count=lambda t: max(1, len(t) // 3))

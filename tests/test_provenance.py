@@ -13,7 +13,8 @@ import pytest
 from lsprotocol import types as lsp
 
 from conftest import FAST, requires_model, session
-from ghostwright import model_store, provenance, safe_formats
+from ghostwright.models import store as model_store
+from ghostwright.trust import provenance, safe_formats
 from ghostwright.config import LicenceConfig
 
 EMBEDDED = model_store.default_model_path()

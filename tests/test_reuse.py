@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ghostwright import context, model_store
-from ghostwright.cache import PromptCache
+from ghostwright.context import cursor as context
+from ghostwright.models import store as model_store
+from ghostwright.engine.cache import PromptCache
 from ghostwright.config import ContextConfig
-from ghostwright.documents import Document
-from ghostwright.typeahead import Anchor, continuation, typed_since
+from ghostwright.text.documents import Document
+from ghostwright.engine.typeahead import Anchor, continuation, typed_since
 
 STOPS = ("<|endoftext|>",)
 
@@ -95,7 +96,7 @@ def test_a_completion_typed_to_its_end_is_a_miss_so_the_model_is_asked_again():
 
 
 def test_the_last_sessions_counters_are_kept_for_doctor(tmp_path, monkeypatch):
-    from ghostwright import session_stats
+    from ghostwright.engine import session_stats
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     backend = {"backend": "openvino", "requests": 12, "cancellations": 5, "cacheHits": 2, "typeaheadHits": 3,
@@ -109,7 +110,8 @@ def test_the_last_sessions_counters_are_kept_for_doctor(tmp_path, monkeypatch):
 
 def test_test_servers_keep_their_statistics_out_of_the_users_cache():
     """conftest points XDG_CACHE_HOME at a temporary folder; the model is still found where it is installed."""
-    from ghostwright import paths, session_stats
+    from ghostwright import paths
+    from ghostwright.engine import session_stats
 
     home_cache = Path.home() / ".cache"
     assert home_cache not in session_stats.stats_file().parents

@@ -14,7 +14,7 @@ from ghostwright.backends.base import GenerationRequest, Replace
 from ghostwright.backends.ollama import OllamaBackend
 from ghostwright.backends.openvino import OpenVinoBackend
 from ghostwright.config import Config, OllamaConfig, RouterConfig
-from ghostwright.router import GPU, NPU, Route, Router, choose, is_weak, make_backend
+from ghostwright.backends.router import GPU, NPU, Route, Router, choose, is_weak, make_backend
 
 LINE = GenerationRequest("", 16, 0.0, prefix="def add(a, b):\n    return ", suffix="\n")
 BLOCK = GenerationRequest("", 12, 0.0, prefix="def fib(n):\n    ", suffix="\n", multiline=True)

@@ -6,9 +6,9 @@ import random
 
 import pytest
 
-from ghostwright import syntax
-from ghostwright.documents import DocumentStore
-from ghostwright.syntax import SyntaxTree, language_of
+from ghostwright.text import syntax
+from ghostwright.text.documents import DocumentStore
+from ghostwright.text.syntax import SyntaxTree, language_of
 
 SAMPLES = {
     "python": 'import os\n\ndef f(x):\n    """Doc: é."""\n    return x + 1\n',

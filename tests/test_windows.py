@@ -3,9 +3,9 @@ and a start that stays put while the user types on."""
 
 from __future__ import annotations
 
-from ghostwright import context, windows
+from ghostwright.context import cursor as context, windows
 from ghostwright.config import ContextConfig
-from ghostwright.documents import DocumentStore
+from ghostwright.text.documents import DocumentStore
 
 CURSOR = "█"
 

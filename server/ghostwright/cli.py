@@ -9,7 +9,8 @@ import logging
 import sys
 from pathlib import Path
 
-from ghostwright import __version__, config as configuration, model_store
+from ghostwright import __version__, config as configuration
+from ghostwright.models import store as model_store
 
 
 def _parse_location(spec: str) -> tuple[Path, int, int]:
@@ -37,8 +38,8 @@ async def _lines(_title: str) -> _Lines:
 
 async def _complete(spec: str, as_json: bool) -> int:
     """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
-    from ghostwright import context
-    from ghostwright.engine import Engine, Place
+    from ghostwright.context import cursor as context
+    from ghostwright.engine.engine import Engine, Place
 
     path, line, col = _parse_location(spec)
     try:
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command in (None, "serve"):
-        from ghostwright.server import serve
+        from ghostwright.lsp.server import serve
 
         serve()
         return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ghostwright import __version__, config as configuration, load_check, model_store, network, paths, provenance, safe_formats, telemetry
+from ghostwright import __version__, config as configuration, paths
+from ghostwright.trust import load_check, network, provenance, safe_formats, no_telemetry as telemetry
+from ghostwright.models import store as model_store
 
 
 def run() -> int:
@@ -77,7 +79,7 @@ def run() -> int:
         ok = False
         print(f"  ! checking the model failed: {type(exc).__name__}: {exc}")
     ok = _other_backends(cfg) and ok
-    from ghostwright import session_stats
+    from ghostwright.engine import session_stats
 
     last = session_stats.load()
     if last and last.get("backends"):
@@ -110,7 +112,7 @@ def _other_backends(cfg: configuration.Config) -> bool:
     """Ollama and an OpenAI-style server, when configured: reachable, which model, the VRAM verdict."""
     import asyncio
 
-    from ghostwright import router
+    from ghostwright.backends import router
     from ghostwright.backends.base import BackendError
 
     try:

@@ -21,10 +21,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from fake_ollama import FakeProcess  # noqa: E402
 from ghostwright import config as configuration  # noqa: E402
-from ghostwright.engine import Engine  # noqa: E402
-from ghostwright.router import GPU  # noqa: E402
+from ghostwright.engine.engine import Engine  # noqa: E402
+from ghostwright.backends.router import GPU  # noqa: E402
 
-FILES = [ROOT / "server/ghostwright/scheduler.py", ROOT / "docs/examples/shapes.py"]
+FILES = [ROOT / "server/ghostwright/engine/scheduler.py", ROOT / "docs/examples/shapes.py"]
 
 
 def replay_points(text: str, every: int) -> list[tuple[str, int]]:

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 
 import ghostwright  # noqa: F401  (blocks OpenVINO's telemetry before openvino loads)
-from ghostwright import gguf_meta, load_check, model_store
+from ghostwright.trust import gguf_meta, load_check
+from ghostwright.models import store as model_store
 from ghostwright.backends import openvino as ovb
 from ghostwright.config import OpenVinoConfig
 

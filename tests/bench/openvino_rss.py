@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import ghostwright  # noqa: F401  (blocks OpenVINO's telemetry and bounds oneDNN's cache before openvino loads)
-from ghostwright import model_store
+from ghostwright.models import store as model_store
 
 
 def rss_mb() -> float:

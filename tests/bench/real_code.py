@@ -102,7 +102,7 @@ def _docstring_lines(lines: list[str], language: str) -> set[int]:
 
 def _syntax_lines(text: str, language: str) -> dict[str, set[int]]:
     """Lines that hold class fields and entries of literals or argument lists, by syntax."""
-    from ghostwright import syntax
+    from ghostwright.text import syntax
 
     found: dict[str, set[int]] = {"field": set(), "entry": set()}
     tree = syntax.parse_text(language, text) if syntax.grammar(language) is not None else None
@@ -408,8 +408,8 @@ async def capture_raw(per_language: int, max_tokens: int, path: Path, languages:
 
 
 def _prepare(hole: Hole, config, backend):
-    from ghostwright import completion
-    from ghostwright.documents import DocumentStore
+    from ghostwright.engine import preparation as completion
+    from ghostwright.text.documents import DocumentStore
 
     doc = DocumentStore().open(f"file:///bench/real/{Path(hole.path).name}", hole.before + hole.after, 1,
                                LANGUAGE_IDS[hole.language])
@@ -417,7 +417,7 @@ def _prepare(hole: Hole, config, backend):
 
 
 def _clean(prepared, raw: str) -> str:
-    from ghostwright import cleanup
+    from ghostwright.context import cleanup
 
     return "" if prepared is None else cleanup.clean(raw, prepared.ctx, prepared.stops).text
 

@@ -31,7 +31,7 @@ EVERY = 500
 # "files": three real files of 0.5, 2.3 and 5.6 KB, edited at random lines, as a user moving
 # around a project does. The context windows (512 + 128 tokens) bound the prompt, so prompt sizes
 # range from a few tokens (top of a file) to the full window, from the first request on.
-FILES = ["docs/examples/shapes.py", "server/ghostwright/stops.py", "server/ghostwright/scheduler.py"]
+FILES = ["docs/examples/shapes.py", "server/ghostwright/context/stops.py", "server/ghostwright/engine/scheduler.py"]
 # "growing": the soak's first design: three snippets typed at their end, one character per
 # request, so every prompt is longer than all before it (a new shape each time, for ever).
 SNIPPETS = [

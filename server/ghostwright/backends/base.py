@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
-from ghostwright.prompts import Template
+from ghostwright.context.prompts import Template
 
 
 class BackendError(Exception):

@@ -11,10 +11,10 @@ from typing import Any, Callable
 import httpx
 import ollama
 
-from ghostwright import network, provenance
+from ghostwright.trust import network, provenance
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
 from ghostwright.config import OllamaConfig
-from ghostwright.prompts import detect_template
+from ghostwright.context.prompts import detect_template
 
 log = logging.getLogger(__name__)
 

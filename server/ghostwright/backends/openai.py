@@ -10,10 +10,10 @@ from typing import Any, Callable
 
 import httpx
 
-from ghostwright import network
+from ghostwright.trust import network
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest, StreamGeneration
 from ghostwright.config import OpenAIConfig
-from ghostwright.prompts import detect_template
+from ghostwright.context.prompts import detect_template
 
 log = logging.getLogger(__name__)
 

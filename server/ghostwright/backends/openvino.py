@@ -8,10 +8,13 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from ghostwright import guards, load_check, model_store, paths, safe_formats
+from ghostwright.text import guards
+from ghostwright.trust import load_check, safe_formats
+from ghostwright.models import store as model_store
+from ghostwright import paths
 from ghostwright.backends.base import Backend, BackendError, Generation, GenerationRequest
 from ghostwright.config import OpenVinoConfig
-from ghostwright.prompts import Template, detect_template
+from ghostwright.context.prompts import Template, detect_template
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +103,7 @@ def model_identity(path: Path) -> tuple[str, Template]:
 
 
 def gguf_names(path: Path) -> list[str]:
-    from ghostwright import gguf_meta
+    from ghostwright.trust import gguf_meta
 
     try:
         meta = gguf_meta.read_metadata(path)

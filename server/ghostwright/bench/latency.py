@@ -338,7 +338,7 @@ async def overhead(samples: int, seed: int) -> dict:
 async def warm_cold(rounds: int) -> dict:
     from ghostwright import config as configuration
     from ghostwright.backends.base import GenerationRequest
-    from ghostwright.loading import make_backend
+    from ghostwright.engine.loading import make_backend
 
     backend = make_backend(configuration.Config())
     await backend.load(lambda _m: None)

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from ghostwright.bench import machine
-from ghostwright.documents import DocumentStore
+from ghostwright.text.documents import DocumentStore
 
 LINES = 5000
 TARGET_MS = 2.0

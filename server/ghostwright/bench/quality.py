@@ -239,8 +239,8 @@ async def start_server(init: dict):
 
 def ghostwright_prompt_tokens(task: Task, config, backend) -> int | None:
     """The size of the prompt ghostwright builds for this task, counted here with the same code."""
-    from ghostwright import completion
-    from ghostwright.documents import DocumentStore
+    from ghostwright.engine import preparation as completion
+    from ghostwright.text.documents import DocumentStore
 
     doc = DocumentStore().open("file:///bench/probe.py", task.before + task.after, 1, "python")
     prepared = completion.prepare(doc, len(task.before), config, backend, invoked=True)

@@ -6,10 +6,11 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ghostwright import lisp, stops as language_stops, windows
+from ghostwright.text import lisp
+from ghostwright.context import stops as language_stops, windows
 from ghostwright.config import ContextConfig
-from ghostwright.documents import Document
-from ghostwright.syntax import SyntaxTree, language_of
+from ghostwright.text.documents import Document
+from ghostwright.text.syntax import SyntaxTree, language_of
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import struct
 import zipfile
 from pathlib import Path
 
-from ghostwright import regular_files
+from ghostwright.trust import regular_files
 
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
@@ -93,7 +93,7 @@ def check_file(path: Path) -> str:
             raise UnsafeFormatError(f"{path}: unreadable safetensors header ({exc})") from None
         return "safetensors"
     if kind == "gguf":
-        from ghostwright import gguf_meta
+        from ghostwright.trust import gguf_meta
 
         try:
             gguf_meta.check_layout(gguf_meta.read_header(path))

@@ -9,9 +9,13 @@ from typing import Any
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
-from ghostwright import __version__, alternatives, config as configuration, editor_watch, guards, telemetry, wire
-from ghostwright.engine import Answer, Engine, Place
-from ghostwright.loading import Progress
+from ghostwright import __version__, config as configuration
+from ghostwright.engine import alternatives
+from ghostwright.lsp import editor_watch, wire
+from ghostwright.text import guards
+from ghostwright.trust import no_telemetry as telemetry
+from ghostwright.engine.engine import Answer, Engine, Place
+from ghostwright.engine.loading import Progress
 
 log = logging.getLogger(__name__)
 

@@ -14,12 +14,13 @@ import logging
 from dataclasses import dataclass
 from typing import Awaitable, Callable
 
-from ghostwright import cleanup, context, typeahead
+from ghostwright.context import cleanup, cursor as context
+from ghostwright.engine import typeahead
 from ghostwright.backends.base import Backend, BackendCounters, BackendError, Generation, Replace
-from ghostwright.cache import PromptCache
-from ghostwright.completion import Prepared
+from ghostwright.engine.cache import PromptCache
+from ghostwright.engine.preparation import Prepared
 from ghostwright.config import Config
-from ghostwright.documents import Document
+from ghostwright.text.documents import Document
 
 log = logging.getLogger(__name__)
 

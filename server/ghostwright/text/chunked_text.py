@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from itertools import accumulate
 
-from ghostwright.guards import utf8_size
+from ghostwright.text.guards import utf8_size
 
 # Code points per chunk: an edit copies one chunk or two, and the per-edit bookkeeping over all
 # chunks is a C-speed prefix sum, so an edit costs the edit even in a huge document

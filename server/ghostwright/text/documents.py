@@ -6,8 +6,8 @@ import bisect
 import logging
 from typing import Any
 
-from ghostwright import guards, syntax
-from ghostwright.chunked_text import ChunkedText
+from ghostwright.text import guards, syntax
+from ghostwright.text.chunked_text import ChunkedText
 
 log = logging.getLogger(__name__)
 

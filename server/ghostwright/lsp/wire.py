@@ -30,8 +30,8 @@ from lsprotocol import types
 from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
-from ghostwright import framing
-from ghostwright.framing import Framer, Junk, looks_like_header_start
+from ghostwright.lsp import framing
+from ghostwright.lsp.framing import Framer, Junk, looks_like_header_start
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,9 @@ import gc
 import logging
 from typing import Awaitable, Callable, Protocol
 
-from ghostwright import config as configuration, guards, provenance
+from ghostwright import config as configuration
+from ghostwright.text import guards
+from ghostwright.trust import provenance
 from ghostwright.backends.base import Backend, BackendError
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ async def no_progress(_title: str) -> Progress | None:
 
 
 def make_backend(cfg: configuration.Config) -> Backend:
-    from ghostwright.router import make_backend as routed
+    from ghostwright.backends.router import make_backend as routed
 
     return routed(cfg)
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from ghostwright.syntax import SyntaxTree
+from ghostwright.text.syntax import SyntaxTree
 
 TokenCounter = Callable[[str], int]
 BatchCounter = Callable[[list[str]], list[int]]

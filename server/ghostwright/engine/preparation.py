@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ghostwright import context, guards, prompts
+from ghostwright.context import cursor as context, prompts
+from ghostwright.text import guards
 from ghostwright.backends.base import Backend, GenerationRequest
 from ghostwright.config import Config
-from ghostwright.documents import Document
+from ghostwright.text.documents import Document
 
 
 @dataclass(frozen=True)

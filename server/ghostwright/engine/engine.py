@@ -11,13 +11,15 @@ import tracemalloc
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Coroutine
 
-from ghostwright import (__version__, alternatives, cleanup, completion, config as configuration, flights, guards,
-                         session_stats, windows)
+from ghostwright import __version__, config as configuration
+from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
+from ghostwright.context import cleanup, windows
+from ghostwright.text import guards
 from ghostwright.backends.base import Backend, BackendError, GenerationStats
-from ghostwright.cache import PromptCache
-from ghostwright.documents import Document, DocumentStore
-from ghostwright.loading import BeginProgress, Loader, Tell, make_backend, no_progress
-from ghostwright.scheduler import Rhythm, wait_seconds
+from ghostwright.engine.cache import PromptCache
+from ghostwright.text.documents import Document, DocumentStore
+from ghostwright.engine.loading import BeginProgress, Loader, Tell, make_backend, no_progress
+from ghostwright.engine.scheduler import Rhythm, wait_seconds
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ghostwright import cleanup
-from ghostwright.context import Context
+from ghostwright.context import cleanup
+from ghostwright.context.cursor import Context
 
 
 @dataclass(frozen=True)

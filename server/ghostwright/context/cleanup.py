@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ghostwright import lisp, syntax
-from ghostwright.context import Context
-from ghostwright.stops import LINE_COMMENT
+from ghostwright.text import lisp, syntax
+from ghostwright.context.cursor import Context
+from ghostwright.context.stops import LINE_COMMENT
 
 OPENERS, CLOSERS = "([{", ")]}"
 PAIR = dict(zip(CLOSERS, OPENERS))

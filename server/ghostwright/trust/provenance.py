@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ghostwright import gguf_meta, model_store, regular_files, safe_formats
+from ghostwright.trust import gguf_meta, regular_files, safe_formats
+from ghostwright.models import store as model_store
 from ghostwright.config import LicenceConfig
 
 log = logging.getLogger(__name__)

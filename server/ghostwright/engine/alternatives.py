@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
-from ghostwright.completion import Prepared
+from ghostwright.engine.preparation import Prepared
 from ghostwright.config import Config
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ghostwright import json_files, paths, regular_files
+from ghostwright import json_files, paths
+from ghostwright.trust import regular_files
 
 MODEL_INFO_FILE = "ghostwright-model.json"
 
@@ -96,7 +97,7 @@ def pull(name: str, log: Callable[[str], None] = print, force: bool = False) -> 
             )
         log(f"sha256 ok: {digest}")
         gguf_path = folder / "model-q8_0.gguf"
-        from ghostwright.gguf_convert import requantize_q8_0
+        from ghostwright.models.gguf_convert import requantize_q8_0
 
         requantize_q8_0(
             upstream, gguf_path, {"general.license": spec.licence, "general.source.url": spec.source}, log

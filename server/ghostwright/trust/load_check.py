@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ghostwright import gguf_meta, json_files, model_store, paths, regular_files
+from ghostwright.trust import gguf_meta, regular_files
+from ghostwright import json_files, paths
+from ghostwright.models import store as model_store
 
 CACHE_FILE = "load-checks.json"
 _PROBE_PROMPT = "def"
@@ -79,7 +81,7 @@ def _signal_name(number: int) -> str:
 async def trial_load(path: Path, device: str, props: dict[str, Any], timeout_s: float) -> Verdict:
     """Load `path` and generate one token in a child process; its death or silence is the verdict."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "ghostwright.load_check", str(path), device, json.dumps(props),
+        sys.executable, "-m", "ghostwright.trust.load_check", str(path), device, json.dumps(props),
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
     try:
         _out, err = await asyncio.wait_for(proc.communicate(), timeout_s)

@@ -1,0 +1,1 @@
+"""The local model store: the embedded model's installation, its hashes, and its one-time conversion."""
