@@ -370,3 +370,33 @@ def test_prose_in_a_comment_is_not_cut_for_its_brackets_or_syntax(path, line, ty
     ctx = real_hole(path, line, typed)
     assert ctx.in_comment and not ctx.multiline
     assert cleanup.clean(prose + "\n *\n * Examples:", ctx, QWEN_STOPS).text == prose
+
+
+@pytest.mark.parametrize("path, line, answer", [
+    # The model's answers on the bench: a call, a definition's signature, over several lines.
+    ("python/click-8.1.7/types.py", "param,",
+     "self.get_metavar(\n                param,\n            ),"),
+    ("python/click-8.1.7/types.py", "def __init__(self, choices: t.Sequence[str], case_sensitive: bool = True) -> None:",
+     'def convert(\n        self, value: t.Any, param: t.Optional["Parameter"], ctx: t.Optional["Context"]\n    ) -> t.Any:'),
+    ("javascript/commander-12.1.0/help.js", "'Global Options:',",
+     "helper.wrap(\n            helper.commandDescription(cmd),\n            helpWidth,\n          ),"),
+    ("go/spf13-pflag-1.0.6~git20210604/flag.go", "flag.ShorthandDeprecated = usageMessage",
+     'flag.ShorthandDeprecated = fmt.Sprintf(\n\t\t"%s is deprecated",\n\t\tusageMessage,\n\t)'),
+    ("c/ujson-5.10.0/ultrajsondec.c", "chr = (int) (unsigned char) *(offset);",
+     "chr = decode_any(\n      ds,\n      offset);"),
+])
+def test_a_statement_one_line_opens_and_the_next_close_is_offered_whole(path, line, answer):
+    """One line asked for, and the model broke a statement over lines after its `(`: the whole
+    statement, not its first line cut to `helper.` or dropped; generation goes on until it
+    closes, and a statement the tokens ran out in offers no more than its first line."""
+    ctx = real_hole(path, line)
+    assert not ctx.multiline
+    raw = answer + "\n" + ctx.line_prefix + "more()\n"
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == answer
+    second_line_end = answer.index("\n", answer.index("\n") + 1)
+    assert not cleanup.clean(answer[:second_line_end], ctx, QWEN_STOPS, final=False).done
+    first = cleanup.clean(answer[:second_line_end], ctx, QWEN_STOPS).text
+    assert "\n" not in first and answer.startswith(first)
+    for n in range(1, len(raw) + 1):
+        shown = cleanup.clean(raw[:n], ctx, QWEN_STOPS, final=False).text
+        assert answer.startswith(shown), (raw[:n], shown)

@@ -394,8 +394,11 @@ async def capture_raw(per_language: int, max_tokens: int, path: Path, languages:
                 gen = backend.start(prepared.request)
                 async for delta in gen:
                     raw += delta
-                    if len([l for l in raw.split("\n")[:-1] if l.strip()]) >= 3:
-                        gen.stop()  # enough to judge any clean-up by: three whole lines
+                    # Enough to judge any clean-up by: three whole lines, or a statement that
+                    # one line opens and the next close (the server waits for it too).
+                    if len([l for l in raw.split("\n")[:-1] if l.strip()]) >= 3 and \
+                            (prepared.ctx.multiline or _done(prepared, raw)):
+                        gen.stop()
                         break
                 await gen.done.wait()
             f.write(json.dumps({"id": hole.task_id, "language": hole.language, "place": hole.place,
@@ -414,6 +417,12 @@ def _prepare(hole: Hole, config, backend):
     doc = DocumentStore().open(f"file:///bench/real/{Path(hole.path).name}", hole.before + hole.after, 1,
                                LANGUAGE_IDS[hole.language])
     return completion.prepare(doc, len(hole.before), config, backend, invoked=True)
+
+
+def _done(prepared, raw: str) -> bool:
+    from ghostwright.context import cleanup
+
+    return cleanup.clean(raw, prepared.ctx, prepared.stops, final=False).done
 
 
 def _clean(prepared, raw: str) -> str:

@@ -81,12 +81,36 @@ def start_body_on_next_line(text: str, ctx: Context) -> str:
     return "\n" + indent + text.lstrip(" \t")
 
 
-def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
+# A statement the model breaks over lines after an opening bracket (`headers=merge_setting(`,
+# its arguments, `)`) is followed to where that bracket closes, within this many lines.
+STATEMENT_LINES = 6
+
+
+def cut_single_line(text: str, ctx: Context, final: bool = True) -> tuple[str, bool]:
+    """One line; or one statement, when the line ends with a bracket its next lines close (in
+    the final text, the first line when they did not)."""
     if ctx.multiline:
         return text, False
     # A leading newline is the model starting on the next line: nothing for this one.
     nl = text.find("\n")
-    return (text, False) if nl == -1 else (text[:nl], True)
+    if nl == -1:
+        return text, False
+    if ctx.in_string or not text[:nl].rstrip().endswith(("(", "[")):
+        return text[:nl], True
+    depth = 0
+    for i, ch in _scan(text, LINE_COMMENT.get(ctx.language), [], ctx.language == "emacs-lisp", _open_quote(ctx)):
+        if text.count("\n", 0, i) > STATEMENT_LINES:
+            break
+        if ch in OPENERS:
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0 and i > nl:
+                end = text.find("\n", i)
+                return (text, False) if end == -1 else (text[:end], True)
+    if text.count("\n") <= STATEMENT_LINES and not final:
+        return text, False  # still open: the next lines may close it
+    return text[:nl], True
 
 
 def _indent(line: str) -> int:
@@ -326,10 +350,12 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
         candidate = text[:end].rstrip()
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
-    head = text[: start + len(first)].rstrip()
-    closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
-    if closing is not None and judge.fits(len(ctx.prefix), head + closing):
-        return head  # the head of a block the model had not finished: the user writes the rest
+    # The head of a block the model had not finished (the user writes the rest): the whole
+    # text when it is one (a signature over several lines), else its first line.
+    for head in dict.fromkeys((text.rstrip(), text[: start + len(first)].rstrip())):
+        closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
+        if closing is not None and judge.fits(len(ctx.prefix), head + closing):
+            return head
     for end in [start + i for i in token_ends(first)]:
         candidate = text[:end].rstrip()
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
@@ -469,7 +495,7 @@ def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) ->
     text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
     text = strip_repeated_indent(text, ctx)
     text = start_body_on_next_line(drop_echo_of_line(text, ctx), ctx)
-    text, single_done = cut_single_line(text, ctx)
+    text, single_done = cut_single_line(text, ctx, final)
     text, dedent_done = cut_at_dedent(text, ctx)
     text, blank_done = cut_after_blank_dedent(text, ctx)
     text = trim_trailing_whitespace(text)
