@@ -400,3 +400,19 @@ def test_a_statement_one_line_opens_and_the_next_close_is_offered_whole(path, li
     for n in range(1, len(raw) + 1):
         shown = cleanup.clean(raw[:n], ctx, QWEN_STOPS, final=False).text
         assert answer.startswith(shown), (raw[:n], shown)
+
+
+def test_a_closer_inside_a_switch_the_window_starts_in_is_kept():
+    """The window began inside a `switch` (its cases with no header): the syntax check refused
+    the `}` that ends a case's block, and the answer was empty."""
+    text = (REAL / "javascript/semver-7.6.3/semver.js").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[289] == "      }" and lines[290] == "      default:"
+    start = sum(len(l) + 1 for l in lines[:289]) + 6
+    doc = DocumentStore().open("file:///real/semver.js", text[:start] + text[start + 1:], 1, "javascript")
+    ctx = context.build(doc, start, ContextConfig(300, 128), count_tokens=lambda t: len(t.split()))
+    # The headers above a window cut inside the switch, then its cases.
+    assert ctx is not None and ctx.prefix.startswith(
+        "class SemVer {\n  inc (release, identifier, identifierBase) {\n    switch (release) {\n      case ")
+    raw = "}\n      case 'post': {\n        if (!identifier && identifierBase === false) {\n"
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "}"
