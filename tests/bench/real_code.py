@@ -258,20 +258,25 @@ class Score:
     similarity: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
-    def add(self, hole: Hole, answer: str, elapsed: float) -> None:
+    def add(self, hole: Hole, answer: str, elapsed: float | None) -> None:
+        """`elapsed` None: an answer without a time (judged from a --raw capture)."""
         self.n += 1
         self.exact += is_exact(hole, answer)
         self.empty += not answer.strip()
         self.similarity.append(similarity(hole, answer))
-        self.latencies.append(elapsed)
+        if elapsed is not None:
+            self.latencies.append(elapsed)
 
     def cells(self) -> list[str]:
         if not self.n:
             return ["-"] * 6
+        quality = [str(self.n), f"{100 * self.exact / self.n:.1f}", f"{statistics.mean(self.similarity):.1f}",
+                   f"{100 * self.empty / self.n:.1f}"]
+        if not self.latencies:
+            return quality + ["-", "-"]
         lat = sorted(self.latencies)
         p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-        return [str(self.n), f"{100 * self.exact / self.n:.1f}", f"{statistics.mean(self.similarity):.1f}",
-                f"{100 * self.empty / self.n:.1f}", f"{statistics.median(lat):.2f}", f"{p95:.2f}"]
+        return quality + [f"{statistics.median(lat):.2f}", f"{p95:.2f}"]
 
 
 # --- running ---
