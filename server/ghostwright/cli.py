@@ -38,7 +38,7 @@ async def _lines(_title: str) -> _Lines:
 
 async def _complete(spec: str, as_json: bool) -> int:
     """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
-    from ghostwright.context import cursor as context
+    from ghostwright.text.languages import language_of
     from ghostwright.engine.engine import Engine, Place
 
     path, line, col = _parse_location(spec)
@@ -54,7 +54,7 @@ async def _complete(spec: str, as_json: bool) -> int:
                     begin_progress=_lines)
     engine.encoding = "utf-32"  # columns count characters, as compilers print them
     uri = path.resolve().as_uri()
-    engine.open(uri, text, 1, context.language_of("", uri))
+    engine.open(uri, text, 1, language_of("", uri))
     engine.start()
     shown = ""
 
