@@ -134,28 +134,37 @@ def table_from_traces(paths: list[Path], per_language: int, languages: tuple[str
                   "each run are given with it below.")
 
 
-async def capture_raw(per_language: int, max_tokens: int, path: Path, languages: tuple[str, ...]) -> None:
+async def capture_raw(per_language: int, max_tokens: int, path: Path, languages: tuple[str, ...],
+                      context_options: dict | None = None, resume: bool = False) -> None:
     """For finding out whose fault an answer is: ghostwright's context and prompt built in this
     process, the model's whole raw text for it, and the clean-up's answer, per hole (JSON lines).
-    `reclean` judges the same raw texts again after a change to the clean-up, without the model."""
+    `reclean` judges the same raw texts again after a change to the clean-up, without the model.
+    Interleaved by language, so a run cut short (and `--resume`d) covers every language."""
     from ghostwright import config as configuration
     from ghostwright.backends.openvino import OpenVinoBackend
     from ghostwright.config import OpenVinoConfig
 
-    holes = make_holes(load_files(), per_language, languages=languages)
+    holes = interleaved(make_holes(load_files(), per_language, languages=languages))
+    done = {r["id"] for r in read_trace(path)} if resume and path.exists() else set()
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
     await backend.load(lambda _m: None)
-    config = configuration.load({"completion": {"maxTokens": max_tokens}})[0]
-    with path.open("w", encoding="utf-8") as f:
+    config = configuration.load({"completion": {"maxTokens": max_tokens},
+                                 "context": dict(context_options or {})})[0]
+    with path.open("a" if done else "w", encoding="utf-8") as f:
         for n, hole in enumerate(holes):
+            if hole.task_id in done:
+                continue
             prepared = _prepare(hole, config, backend)
             raw = ""
             if prepared is not None:
                 gen = backend.start(prepared.request)
                 async for delta in gen:
                     raw += delta
-                    if len([l for l in raw.split("\n")[:-1] if l.strip()]) >= 3:
-                        gen.stop()  # enough to judge any clean-up by: three whole lines
+                    # Enough to judge any clean-up by: three whole lines, or a statement that
+                    # one line opens and the next close (the server waits for it too).
+                    if len([l for l in raw.split("\n")[:-1] if l.strip()]) >= 3 and \
+                            (prepared.ctx.multiline or _done(prepared, raw)):
+                        gen.stop()
                         break
                 await gen.done.wait()
             f.write(json.dumps({"id": hole.task_id, "language": hole.language, "place": hole.place,
@@ -176,13 +185,20 @@ def _prepare(hole: Hole, config, backend):
     return completion.prepare(doc, len(hole.before), config, backend, invoked=True)
 
 
+def _done(prepared, raw: str) -> bool:
+    from ghostwright.context import cleanup
+
+    return cleanup.clean(raw, prepared.ctx, prepared.stops, final=False).done
+
+
 def _clean(prepared, raw: str) -> str:
     from ghostwright.context import cleanup
 
     return "" if prepared is None else cleanup.clean(raw, prepared.ctx, prepared.stops).text
 
 
-def reclean(path: Path, per_language: int, languages: tuple[str, ...]) -> None:
+def reclean(path: Path, per_language: int, languages: tuple[str, ...], context_options: dict | None = None,
+            quiet: bool = False) -> None:
     """The raw texts of `capture_raw` through today's context and clean-up: the figures a
     clean-up change gives, and every answer it changes."""
     from ghostwright import config as configuration
@@ -193,7 +209,7 @@ def reclean(path: Path, per_language: int, languages: tuple[str, ...]) -> None:
     holes = [h for h in make_holes(load_files(), per_language, languages=languages) if h.task_id in rows]
     backend = OpenVinoBackend(OpenVinoConfig(device="CPU"))
     asyncio.run(backend.load(lambda _m: None))  # its tokenizer sizes the windows
-    config = configuration.load({})[0]
+    config = configuration.load({"context": dict(context_options or {})})[0]
     before, after = defaultdict(Score), defaultdict(Score)
     for hole in holes:
         row = rows[hole.task_id]
@@ -201,7 +217,7 @@ def reclean(path: Path, per_language: int, languages: tuple[str, ...]) -> None:
         for key in ((hole.language, "all"), ("all", hole.place), ("all", "all")):
             before[key].add(hole, row["answer"], 0.0)
             after[key].add(hole, answer, 0.0)
-        if answer != row["answer"]:
+        if answer != row["answer"] and not quiet:
             mark = "+" if is_exact(hole, answer) else ("-" if is_exact(hole, row["answer"]) else " ")
             print(f"{mark} {hole.task_id}\n    expected {hole.expected!r}\n    raw      {row['raw'][:80]!r}\n"
                   f"    was      {row['answer']!r}\n    now      {answer!r}")
@@ -280,7 +296,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="judge the raw texts of an earlier --raw run with today's clean-up")
     parser.add_argument("--prefix-tokens", type=int, default=None, help="override context.maxPrefixTokens")
     parser.add_argument("--suffix-tokens", type=int, default=None, help="override context.maxSuffixTokens")
-    parser.add_argument("--resume", action="store_true", help="keep the holes the --trace file has answered")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the holes the --trace (or --raw) file has answered")
+    parser.add_argument("--quiet", action="store_true", help="--reclean: the table only, not each changed answer")
     parser.add_argument("--table", type=Path, nargs="+", default=None,
                         help="print (and with --write, write) the tables of earlier runs' traces")
     args = parser.parse_args(argv)
@@ -291,17 +309,17 @@ def main(argv: list[str] | None = None) -> None:
         if args.write:
             write_section(args.write, table)
         return
+    windows = {k: v for k, v in (("maxPrefixTokens", args.prefix_tokens), ("maxSuffixTokens", args.suffix_tokens))
+               if v is not None}
     if args.raw:
-        asyncio.run(capture_raw(args.limit, args.max_tokens, args.raw, languages))
+        asyncio.run(capture_raw(args.limit, args.max_tokens, args.raw, languages, windows, args.resume))
         return
     if args.reclean:
-        reclean(args.reclean, args.limit, languages)
+        reclean(args.reclean, args.limit, languages, windows, args.quiet)
         return
     systems = (args.only,) if args.only else ("ghostwright", "baseline")
     asyncio.run(run(args.limit, args.max_tokens, args.write if not args.only else None, args.trace,
-                    languages, systems, args.resume,
-                    {k: v for k, v in (("maxPrefixTokens", args.prefix_tokens),
-                                       ("maxSuffixTokens", args.suffix_tokens)) if v is not None}))
+                    languages, systems, args.resume, windows))
 
 
 if __name__ == "__main__":

@@ -337,3 +337,82 @@ def test_a_block_head_offered_on_a_line_between_statements_is_kept():
     assert not ctx.multiline
     raw = 'if usageMessage == "" {\n\t\treturn fmt.Errorf("deprecated message for flag %q must be set", name)'
     assert cleanup.clean(raw, ctx, QWEN_STOPS).text == 'if usageMessage == "" {'
+
+
+@pytest.mark.parametrize("path, line, typed", [
+    ("python/click-8.1.7/types.py", "#: means any whitespace.  For all parameters the general rule is that", "#: "),
+    ("python/requests-2.32.3/sessions.py", "#: Event-handling hooks.", "#: "),
+    ("go/gorilla-mux-1.8.0/route.go", "// It accepts a sequence of key/value pairs to be matched. For example:", "// "),
+    ("javascript/commander-12.1.0/help.js", "// Built-in help option.", "// "),
+    ("c/ujson-5.10.0/objToJSON.c", "// Dict iteration functions", "// "),
+])
+def test_the_blanks_after_a_line_comments_last_word_are_inside_the_comment(path, line, typed):
+    """`#: ` then the cursor: the comment's node ends at `:`, the comment at the end of the line.
+    Prose there is one line of prose, not a block opener's body moved to the next line."""
+    ctx = real_hole(path, line, typed)
+    assert ctx.in_comment and ctx.in_string and not ctx.multiline
+    prose = "If this is not set, the value (a string) is split:"
+    assert cleanup.clean(prose + "\n" + ctx.line_prefix + "more", ctx, QWEN_STOPS).text == prose
+
+
+@pytest.mark.parametrize("path, line, typed, prose", [
+    # A window cut inside a long doc comment (its end not in the suffix window) judged the prose
+    # a syntax error and emptied it.
+    ("javascript/express-4.21.2/response.js", "*   - `headers`  object of headers to serve with file",
+     "*   - `headers`  ", " additional headers to send (see below"),
+    ("c/ujson-5.10.0/ultrajsondec.c", "/* Prevent int overflow if ds->end - ds->start is too large. See "
+     "check_decode_decimal_no_int_overflow()", "/* Prevent ", "int overflow (when the range is too large"),
+    ("go/gorilla-mux-1.8.0/mux.go", "// Use of this source code is governed by a BSD-style", "// Use ",
+     "of this code (see LICENSE"),
+    ("python/click-8.1.7/types.py", "#: the descriptive name of this type", "#: ", "the name (for help pages"),
+])
+def test_prose_in_a_comment_is_not_cut_for_its_brackets_or_syntax(path, line, typed, prose):
+    ctx = real_hole(path, line, typed)
+    assert ctx.in_comment and not ctx.multiline
+    assert cleanup.clean(prose + "\n *\n * Examples:", ctx, QWEN_STOPS).text == prose
+
+
+@pytest.mark.parametrize("path, line, answer", [
+    # The model's answers on the bench: a call, a definition's signature, over several lines.
+    ("python/click-8.1.7/types.py", "param,",
+     "self.get_metavar(\n                param,\n            ),"),
+    ("python/click-8.1.7/types.py", "def __init__(self, choices: t.Sequence[str], case_sensitive: bool = True) -> None:",
+     'def convert(\n        self, value: t.Any, param: t.Optional["Parameter"], ctx: t.Optional["Context"]\n    ) -> t.Any:'),
+    ("javascript/commander-12.1.0/help.js", "'Global Options:',",
+     "helper.wrap(\n            helper.commandDescription(cmd),\n            helpWidth,\n          ),"),
+    ("go/spf13-pflag-1.0.6~git20210604/flag.go", "flag.ShorthandDeprecated = usageMessage",
+     'flag.ShorthandDeprecated = fmt.Sprintf(\n\t\t"%s is deprecated",\n\t\tusageMessage,\n\t)'),
+    ("c/ujson-5.10.0/ultrajsondec.c", "chr = (int) (unsigned char) *(offset);",
+     "chr = decode_any(\n      ds,\n      offset);"),
+])
+def test_a_statement_one_line_opens_and_the_next_close_is_offered_whole(path, line, answer):
+    """One line asked for, and the model broke a statement over lines after its `(`: the whole
+    statement, not its first line cut to `helper.` or dropped; generation goes on until it
+    closes, and a statement the tokens ran out in offers no more than its first line."""
+    ctx = real_hole(path, line)
+    assert not ctx.multiline
+    raw = answer + "\n" + ctx.line_prefix + "more()\n"
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == answer
+    second_line_end = answer.index("\n", answer.index("\n") + 1)
+    assert not cleanup.clean(answer[:second_line_end], ctx, QWEN_STOPS, final=False).done
+    first = cleanup.clean(answer[:second_line_end], ctx, QWEN_STOPS).text
+    assert "\n" not in first and answer.startswith(first)
+    for n in range(1, len(raw) + 1):
+        shown = cleanup.clean(raw[:n], ctx, QWEN_STOPS, final=False).text
+        assert answer.startswith(shown), (raw[:n], shown)
+
+
+def test_a_closer_inside_a_switch_the_window_starts_in_is_kept():
+    """The window began inside a `switch` (its cases with no header): the syntax check refused
+    the `}` that ends a case's block, and the answer was empty."""
+    text = (REAL / "javascript/semver-7.6.3/semver.js").read_text(encoding="utf-8")
+    lines = text.split("\n")
+    assert lines[289] == "      }" and lines[290] == "      default:"
+    start = sum(len(l) + 1 for l in lines[:289]) + 6
+    doc = DocumentStore().open("file:///real/semver.js", text[:start] + text[start + 1:], 1, "javascript")
+    ctx = context.build(doc, start, ContextConfig(300, 128), count_tokens=lambda t: len(t.split()))
+    # The headers above a window cut inside the switch, then its cases.
+    assert ctx is not None and ctx.prefix.startswith(
+        "class SemVer {\n  inc (release, identifier, identifierBase) {\n    switch (release) {\n      case ")
+    raw = "}\n      case 'post': {\n        if (!identifier && identifierBase === false) {\n"
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "}"

@@ -3,6 +3,10 @@ and a start that stays put while the user types on."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from ghostwright.context import cursor as context, windows
 from ghostwright.config import ContextConfig
 from ghostwright.text.documents import DocumentStore
@@ -349,3 +353,22 @@ def test_the_suffix_of_a_long_cursor_line_is_cut_to_max_suffix_tokens():
     doc, offset = open_doc(text, "python")
     ctx = context.build(doc, offset, ContextConfig(512, 16), words)
     assert ctx.suffix and words(ctx.suffix) <= 16, ctx.suffix
+
+
+REAL = Path(__file__).parent / "bench" / "data" / "real"
+
+
+@pytest.mark.parametrize("path, language, line, header", [
+    ("c/ujson-5.10.0/ultrajsonenc.c", "c", "      case 0x0b:", "    switch (*io)\n    {\n"),
+    ("javascript/semver-7.6.3/semver.js", "javascript", "      default:", "    switch (release) {\n"),
+])
+def test_a_window_that_starts_inside_a_switch_keeps_the_switch_header(path, language, line, header):
+    """Cases with no `switch` above them are broken code to the model and to the clean-up's
+    syntax check (a right `}` was dropped for it)."""
+    text = (REAL / path).read_text(encoding="utf-8")
+    offset = text.index("\n" + line + "\n") + 1
+    doc = DocumentStore().open(f"file:///real/{Path(path).name}", text, 1, language)
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, language, 200, 32)
+    assert window.start > text.rindex(header, 0, offset)  # the window's text begins inside the switch
+    assert header in window.prefix
+    assert window.prefix.index(header) < len(window.prefix) - (offset - window.start)  # above the cases

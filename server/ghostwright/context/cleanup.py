@@ -80,12 +80,37 @@ def start_body_on_next_line(text: str, ctx: Context) -> str:
     return "\n" + indent + text.lstrip(" \t")
 
 
-def cut_single_line(text: str, ctx: Context) -> tuple[str, bool]:
+# A statement the model breaks over lines after an opening bracket (`headers=merge_setting(`,
+# its arguments, `)`) is followed to where that bracket closes, within this many lines.
+STATEMENT_LINES = 6
+
+
+def cut_single_line(text: str, ctx: Context, final: bool = True) -> tuple[str, bool]:
+    """One line; or one statement, when the line ends with a bracket its next lines close (in
+    the final text, the first line when they did not)."""
     if ctx.multiline:
         return text, False
     # A leading newline is the model starting on the next line: nothing for this one.
     nl = text.find("\n")
-    return (text, False) if nl == -1 else (text[:nl], True)
+    if nl == -1:
+        return text, False
+    if ctx.in_string or not text[:nl].rstrip().endswith(("(", "[")):
+        return text[:nl], True
+    depth = 0
+    lang = languages.get(ctx.language)
+    for i, ch in _scan(text, lang.line_comment, [], lang.lisp, _open_quote(ctx)):
+        if text.count("\n", 0, i) > STATEMENT_LINES:
+            break
+        if ch in OPENERS:
+            depth += 1
+        elif depth:
+            depth -= 1
+            if depth == 0 and i > nl:
+                end = text.find("\n", i)
+                return (text, False) if end == -1 else (text[:end], True)
+    if text.count("\n") <= STATEMENT_LINES and not final:
+        return text, False  # still open: the next lines may close it
+    return text[:nl], True
 
 
 def cut_at_dedent(text: str, ctx: Context) -> tuple[str, bool]:
@@ -322,10 +347,12 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
         candidate = text[:end].rstrip()
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
-    head = text[: start + len(first)].rstrip()
-    closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
-    if closing is not None and judge.fits(len(ctx.prefix), head + closing):
-        return head  # the head of a block the model had not finished: the user writes the rest
+    # The head of a block the model had not finished (the user writes the rest): the whole
+    # text when it is one (a signature over several lines), else its first line.
+    for head in dict.fromkeys((text.rstrip(), text[: start + len(first)].rstrip())):
+        closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
+        if closing is not None and judge.fits(len(ctx.prefix), head + closing):
+            return head
     for end in [start + i for i in token_ends(first)]:
         candidate = text[:end].rstrip()
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
@@ -432,6 +459,12 @@ def prepare_judgement(ctx: Context) -> None:
         _judge(ctx.language, ctx.prefix, ctx.suffix)
 
 
+def stays_in_comment(text: str, ctx: Context) -> bool:
+    """Prose in a comment that does not end it: its brackets are words, and a syntax check of a
+    window cut out of a long comment judges the cut, not the text."""
+    return ctx.in_comment and "*/" not in text and "\n" not in text.strip()
+
+
 def drop_repetition(text: str, ctx: Context) -> str:
     """A completion that only repeats the lines right above or right below the cursor adds
     nothing (a common small-model failure). Lines further away may well recur: `return False`."""
@@ -460,14 +493,16 @@ def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) ->
     text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
     text = strip_repeated_indent(text, ctx)
     text = start_body_on_next_line(drop_echo_of_line(text, ctx), ctx)
-    text, single_done = cut_single_line(text, ctx)
+    text, single_done = cut_single_line(text, ctx, final)
     text, dedent_done = cut_at_dedent(text, ctx)
     text, blank_done = cut_after_blank_dedent(text, ctx)
     text = trim_trailing_whitespace(text)
     text = drop_suffix_overlap(text, ctx)
-    text, bracket_done = balance_brackets(text, ctx, final)
-    # Partials go through the same judgement as the final text: what the final answer would
-    # take back must not be shown on the way.
-    text = best_syntax_cut(text, ctx)
+    bracket_done = False
+    if not stays_in_comment(text, ctx):
+        text, bracket_done = balance_brackets(text, ctx, final)
+        # Partials go through the same judgement as the final text: what the final answer would
+        # take back must not be shown on the way.
+        text = best_syntax_cut(text, ctx)
     text = drop_repetition(text, ctx)
     return Cleaned(text, done or lang_done or single_done or dedent_done or blank_done or bracket_done)

@@ -34,6 +34,7 @@ class Context:
     offset: int  # the cursor, in code points
     stops: tuple[str, ...] = ()  # the language's stop sequences for this position
     in_string: bool = False  # the cursor is inside a string or comment
+    in_comment: bool = False  # inside a comment (prose: no brackets or syntax to keep)
 
 
 def indent_width(line: str) -> int:
@@ -46,21 +47,31 @@ def opener(language: str) -> re.Pattern:
     return languages.get(language).block_opener
 
 
-def in_string_or_comment(text: str, offset: int, tree: SyntaxTree | None, language: str) -> bool:
+def quoted_kind(text: str, offset: int, tree: SyntaxTree | None, language: str) -> str:
+    """"comment" or "string" when the cursor is inside one, else ""."""
     if languages.get(language).lisp:
         line_start = text.rfind("\n", 0, offset) + 1
         top = max(text.rfind("\n(", 0, offset) + 1, 0)
         r = lisp.read(text[min(top, line_start):offset])
-        return r.in_string or r.in_comment
+        return "string" if r.in_string else "comment" if r.in_comment else ""
     if tree is None:
-        return False
+        return ""
+    line_start = text.rfind("\n", 0, offset) + 1
+    last = len(text[line_start:offset].rstrip())
+    comment = languages.get(language).line_comment
+    if comment and 0 < last < offset - line_start:
+        # A line comment runs to the end of its line, but its node ends at its last non-blank
+        # (`#: ` then the cursor): blanks after it are still inside it; a block comment's are not.
+        node = tree.ancestors(line_start + last - 1)[0]
+        if "comment" in node.type and text.startswith(comment, tree.to_offset(node.start_byte)):
+            return "comment"
     for node in tree.ancestors(offset)[:4]:
         start, end = tree.to_offset(node.start_byte), tree.to_offset(node.end_byte)
-        if _STRINGY.search(node.type) and start < offset < end:
-            return True
         if "comment" in node.type and start < offset <= end:
-            return True
-    return False
+            return "comment"
+        if _STRINGY.search(node.type) and start < offset < end:
+            return "string"
+    return ""
 
 
 def _next_code_line(text: str, offset: int) -> str | None:
@@ -167,7 +178,8 @@ def build(doc: Document, offset: int, config: ContextConfig,
     line_prefix = text[line_start:offset]
     line_suffix = text[offset:line_end]
 
-    quoted = in_string_or_comment(text, offset, tree, language)
+    quoted_in = quoted_kind(text, offset, tree, language)
+    quoted = bool(quoted_in)
     prev_line = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1] if line_start else ""
     kind = mode(line_prefix, line_suffix, language, quoted, prev_line, _next_code_line(text, offset))
     if kind is None:
@@ -212,4 +224,5 @@ def build(doc: Document, offset: int, config: ContextConfig,
         offset=offset,
         stops=language_stops.for_position(language, multiline, indent),
         in_string=quoted,
+        in_comment=quoted_in == "comment",
     )

@@ -24,6 +24,9 @@ IMPORTS_SHARE = 0.25
 HEAD_STATEMENTS = 200
 
 _DEFINITION = re.compile(r"function|method|class|impl|trait|interface|struct|module|namespace|enum|macro")
+# Blocks whose lines mean nothing without their header: a `case` with no `switch` above it reads
+# as broken code, to the model and to the clean-up's syntax check.
+_HEADED = re.compile(_DEFINITION.pattern + r"|switch_statement|switch_expression")
 _IMPORT = re.compile(r"import|include|use_declaration|package_clause|package_declaration|extern_crate")
 _HEADER_GAP = "\n"
 
@@ -213,12 +216,13 @@ def _largest_fit(candidates: list[int], fits: Callable[[int], bool]) -> int:
 
 
 def headers(text: str, offset: int, start: int, tree: SyntaxTree | None) -> list[str]:
-    """The header lines of each definition that encloses the cursor but begins before `start`."""
+    """The header lines of each definition (and `switch`) that encloses the cursor but begins
+    before `start`."""
     if tree is None:
         return []
     out: list[str] = []
     for node in reversed(tree.ancestors(offset)):
-        if not _DEFINITION.search(node.type):
+        if not _HEADED.search(node.type):
             continue
         body = node.child_by_field_name("body")
         s = tree.to_offset(node.start_byte)

@@ -34,12 +34,14 @@ class Score:
     similarity: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
 
-    def add(self, hole: Hole, answer: str, elapsed: float) -> None:
+    def add(self, hole: Hole, answer: str, elapsed: float | None) -> None:
+        """`elapsed` None: an answer without a time (judged from a --raw capture)."""
         self.n += 1
         self.exact += is_exact(hole, answer)
         self.empty += not answer.strip()
         self.similarity.append(similarity(hole, answer))
-        self.latencies.append(elapsed)
+        if elapsed is not None:
+            self.latencies.append(elapsed)
 
     def figures(self) -> dict[str, float | int]:
         """n, then percentages (exact first line, empty), mean edit similarity (0–100) and
@@ -47,12 +49,13 @@ class Score:
         if not self.n:
             return {"n": 0, "exactPct": None, "similarity": None, "emptyPct": None, "p50S": None, "p95S": None}
         return {"n": self.n, "exactPct": 100 * self.exact / self.n, "similarity": statistics.mean(self.similarity),
-                "emptyPct": 100 * self.empty / self.n, "p50S": statistics.median(self.latencies),
-                "p95S": p95(self.latencies)}
+                "emptyPct": 100 * self.empty / self.n,
+                "p50S": statistics.median(self.latencies) if self.latencies else None,
+                "p95S": p95(self.latencies) if self.latencies else None}
 
     def cells(self) -> list[str]:
         if not self.n:
             return ["-"] * 6
         f = self.figures()
-        return [str(self.n), f"{f['exactPct']:.1f}", f"{f['similarity']:.1f}",
-                f"{f['emptyPct']:.1f}", f"{f['p50S']:.2f}", f"{f['p95S']:.2f}"]
+        timed = [f"{f['p50S']:.2f}", f"{f['p95S']:.2f}"] if self.latencies else ["-", "-"]
+        return [str(self.n), f"{f['exactPct']:.1f}", f"{f['similarity']:.1f}", f"{f['emptyPct']:.1f}", *timed]
