@@ -113,6 +113,8 @@ def test_the_in_file_setting_turns_every_source_off_and_the_others_keep_the_budg
     assert options["in-file"] == dict.fromkeys(repo_code.BUDGETS, 0)
     assert options["workspace"] == options["workspace+open"] == repo_code.BUDGETS
     assert all(v > 0 for v in repo_code.BUDGETS.values())
+    assert set(repo_code.default_budgets()) == set(repo_code.BUDGETS)
+    assert all(v > 0 for v in repo_code.default_budgets().values())
 
 
 def test_a_file_that_differs_from_its_manifest_is_refused(tmp_path, monkeypatch):

@@ -29,8 +29,9 @@ EXTENSIONS = {"python": ".py", "javascript": ".js"}
 PER_LANGUAGE = 120
 KINDS = ("attribute", "call-args")  # after `module.`; after the `(` of a call to an imported function
 SETTINGS = ("in-file", "workspace", "workspace+open")
-# The budgets of the two workspace settings; the in-file setting sets all three to 0.
-BUDGETS = {"definitionsTokens": 512, "openDocumentsTokens": 256, "recentEditsTokens": 128}
+# The budgets of the two workspace settings where the server's config has no default for them;
+# the in-file setting sets all three to 0.
+BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128}
 
 
 @dataclass(frozen=True)
@@ -303,6 +304,14 @@ def make_holes(packages: dict[str, dict[str, str]], per_language: int, seed: int
 
 
 # --- running: one server per setting, the same holes asked of each in turn ---
+def default_budgets() -> dict[str, int]:
+    """The server's own defaults for the budgets (what a user gets), BUDGETS where it has none."""
+    from ghostwright.config import ContextConfig, snake
+
+    defaults = ContextConfig()
+    return {key: getattr(defaults, snake(key), value) for key, value in BUDGETS.items()}
+
+
 def settings_options(budgets: dict[str, int]) -> dict[str, dict]:
     """The `context` initializationOptions of each setting."""
     off = {key: 0 for key in budgets}
@@ -511,11 +520,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--languages", default=",".join(LANGUAGES))
     parser.add_argument("--budget", action="append", default=[], metavar="KEY=TOKENS",
-                        help="a context budget of the workspace settings (e.g. definitionsTokens=1024)")
+                        help="a context budget of the workspace settings (e.g. definitionsTokens=1024); "
+                        "default: the server's own")
     parser.add_argument("--write", type=Path, default=None, help="update this benchmarks page")
     parser.add_argument("--trace", type=Path, default=None, help="write every hole's answers here (JSON lines)")
     args = parser.parse_args(argv)
-    budgets = dict(BUDGETS)
+    budgets = default_budgets()
     for item in args.budget:
         key, _, value = item.partition("=")
         if key not in BUDGETS or not value.isdigit():
