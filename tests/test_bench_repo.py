@@ -128,3 +128,25 @@ def test_a_file_that_differs_from_its_manifest_is_refused(tmp_path, monkeypatch)
     monkeypatch.setattr(repo_code, "DATA", tmp_path)
     with pytest.raises(SystemExit, match="sha256"):
         repo_code.load_packages()
+
+
+def test_the_table_puts_each_workspace_setting_beside_in_file_only():
+    from collections import defaultdict
+
+    hole = HOLES[0]
+    defining = f"/tmp/ws/{hole.defined_in}"
+    record = {"in-file": "", "in-file_s": 1.0, "in-file_context": {},
+              "workspace": hole.expected, "workspace_s": 1.5,
+              "workspace_context": {"definitions": {"tokens": 40, "files": ["/tmp/ws/other.py"]}},
+              "workspace+open": hole.expected + "\nmore", "workspace+open_s": 2.0,
+              "workspace+open_context": {"definitions": {"tokens": 60, "files": [defining]},
+                                         "openDocuments": {"tokens": 20, "files": [defining]}}}
+    scores, shown = defaultdict(repo_code.Score), defaultdict(repo_code.Shown)
+    repo_code.score_record(scores, shown, hole, record)
+    table = repo_code.render(scores, shown, 64, 1, repo_code.BUDGETS)
+    rows = {tuple(c.strip() for c in line.split("|")[1:3]): [c.strip() for c in line.split("|")[3:-1]]
+            for line in table.split("\n") if line.startswith(f"| {hole.language} |")}
+    assert rows[(hole.language, "in-file")][1:4] == ["0.0", "0.0", "100.0"]
+    assert rows[(hole.language, "in-file")][-2:] == ["0", "0"]
+    assert rows[(hole.language, "workspace")][6:] == ["+100.0", "+100.0", "1.50×", "40", "0"]
+    assert rows[(hole.language, "workspace+open")][6:] == ["+100.0", "+100.0", "2.00×", "80", "100"]

@@ -12,11 +12,12 @@ import json
 import random
 import re
 import shutil
+import statistics
 import sys
 import tempfile
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -351,12 +352,15 @@ def _changed(client, path: Path) -> None:
         changes=[lsp.FileEvent(uri=path.as_uri(), type=lsp.FileChangeType.Changed)]))
 
 
-async def ask(client, setting: str, hole: RepoHole, serial: int, folders: dict[str, Path]) -> tuple[str, float]:
-    """One hole in one setting: with `workspace+open`, the defining file is opened (as the editor
-    has it: its text on disk) before the request and closed after it."""
+async def ask(client, setting: str, hole: RepoHole, serial: int,
+              folders: dict[str, Path]) -> tuple[str, float, dict]:
+    """One hole in one setting: the answer, the time to it, and what the prompt showed of other
+    files (`ghostwright/status`: per source, tokens and files). With `workspace+open`, the
+    defining file is opened (as the editor has it: its text on disk) before the request and
+    closed after it."""
     from lsprotocol import types as lsp
 
-    from ghostwright.bench import quality
+    from ghostwright.bench import plain, quality
 
     defining = folders[hole.package] / hole.defined_in
     if setting == "workspace+open":
@@ -367,11 +371,29 @@ async def ask(client, setting: str, hole: RepoHole, serial: int, folders: dict[s
         answer, elapsed, _ = await quality.run_ghostwright(
             client, hole, serial, uri=(folders[hole.package] / hole.path).as_uri(),
             language_id=LANGUAGE_IDS[hole.language])
+        status = plain(await client.protocol.send_request_async("ghostwright/status", {}))
     finally:
         if setting == "workspace+open":
             client.text_document_did_close(lsp.DidCloseTextDocumentParams(
                 text_document=lsp.TextDocumentIdentifier(uri=defining.as_uri())))
-    return answer, elapsed
+    return answer, elapsed, (status.get("context") or {}).get("lastUsed") or {}
+
+
+@dataclass
+class Shown:
+    """What the prompts showed of other files: tokens, and how often the defining file."""
+
+    tokens: list[int] = field(default_factory=list)
+    defining: int = 0
+
+    def add(self, hole: RepoHole, used: dict) -> None:
+        self.tokens.append(sum(source.get("tokens", 0) for source in used.values()))
+        files = [str(f) for source in used.values() for f in source.get("files", [])]
+        self.defining += any(f.endswith(hole.defined_in) for f in files)
+
+    def cells(self) -> list[str]:
+        n = len(self.tokens)
+        return [f"{statistics.mean(self.tokens):.0f}", f"{100 * self.defining / n:.0f}"] if n else ["-", "-"]
 
 
 def interleaved(holes: list[RepoHole]) -> list[RepoHole]:
@@ -393,6 +415,7 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
     holes = interleaved(make_holes(packages, per_language, languages=languages))
     options = settings_options(budgets)
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
+    shown: dict[tuple[str, str, str], Shown] = defaultdict(Shown)
     if trace is not None:
         trace.write_text("", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="ghostwright-repo-") as tmp:
@@ -417,14 +440,15 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
                     # machine the other jobs have just left busy.
                     order = SETTINGS[n % len(SETTINGS):] + SETTINGS[:n % len(SETTINGS)]
                     for setting in order:
-                        answer, elapsed = await ask(clients[setting], setting, hole, n, folders)
+                        answer, elapsed, used = await ask(clients[setting], setting, hole, n, folders)
                         record[setting] = answer
                         record[f"{setting}_s"] = round(elapsed, 3)
+                        record[f"{setting}_context"] = used
                 finally:
                     changed = put_back(hole, folders, packages)
                     for client in clients.values():
                         _changed(client, changed)
-                score_record(scores, hole, record)
+                score_record(scores, shown, hole, record)
                 if trace is not None:
                     with trace.open("a", encoding="utf-8") as f:
                         f.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -434,28 +458,30 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
             for client in clients.values():
                 await client.shutdown_session()
                 await client.stop()
-    table = render(scores, max_tokens, len(holes), budgets)
+    table = render(scores, shown, max_tokens, len(holes), budgets)
     print(table)
     if out is not None:
         write_section(out, table)
     return {k: v.cells() for k, v in scores.items()}
 
 
-def score_record(scores: dict, hole: RepoHole, record: dict) -> None:
+def score_record(scores: dict, shown: dict, hole: RepoHole, record: dict) -> None:
     for setting in SETTINGS:
         if setting in record:
             for key in ((hole.language, "all"), ("all", hole.kind), ("all", "all")):
                 scores[(setting, *key)].add(hole, record[setting], record[f"{setting}_s"])
+                shown[(setting, *key)].add(hole, record.get(f"{setting}_context") or {})
 
 
-def render(scores: dict, max_tokens: int, n_holes: int, budgets: dict[str, int]) -> str:
-    """Per language (and per kind of hole): each setting's figures, and beside the workspace
-    settings their change over in-file only."""
+def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: dict[str, int]) -> str:
+    """Per language (and per kind of hole): each setting's figures, beside the workspace settings
+    their change over in-file only, and what the prompts showed of other files."""
     from ghostwright.bench.quality import run_header
 
     head = ("| {what} | setting | n | exact first line % | edit similarity | empty % | p50 s | p95 s "
-            "| exact vs in-file (points) | similarity vs in-file | p50 vs in-file |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|")
+            "| exact vs in-file (points) | similarity vs in-file | p50 vs in-file | other files' tokens "
+            "| defining file shown % |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
     def table(keys: list[tuple[str, str]], what: str, label) -> list[str]:
         rows = [head.format(what=what)]
@@ -470,7 +496,8 @@ def render(scores: dict, max_tokens: int, n_holes: int, budgets: dict[str, int])
                     b, c = base.cells(), s.cells()
                     ratios = [f"{float(c[1]) - float(b[1]):+.1f}", f"{float(c[2]) - float(b[2]):+.1f}",
                               f"{float(c[4]) / float(b[4]):.2f}×" if float(b[4]) else "-"]
-                rows.append(f"| {label(key)} | {setting} | " + " | ".join(s.cells() + ratios) + " |")
+                rows.append(f"| {label(key)} | {setting} | "
+                            + " | ".join(s.cells() + ratios + shown[(setting, *key)].cells()) + " |")
         return rows
 
     languages = [l for l in LANGUAGES if scores.get(("in-file", l, "all"))]
@@ -508,7 +535,9 @@ def write_section(path: Path, table: str) -> None:
             "`context.recentEditsTokens` all 0), *workspace* (budgets on, only the hole's file open), "
             "*workspace+open* (budgets on, and the file that defines the name opened in the editor before "
             "the request, closed after). Debounce 0, no result cache; the scoring is the real-code "
-            "bench's (exact first line, edit similarity, empty answers). `--trace FILE` keeps every "
+            "bench's (exact first line, edit similarity, empty answers). *Other files' tokens*: the mean of "
+            "what the prompt showed of other files, and *defining file shown*: how often the file that "
+            "defines the name was among them (both from `ghostwright/status`). `--trace FILE` keeps every "
             "answer.\n\n"
             f"{table}\n")
     replace_section(path, head, body)
