@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_code import MAX_LINE, Score  # noqa: E402
+from real_code import MAX_LINE, Score, interleaved  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "repo"
 LANGUAGES = ("python", "javascript")
@@ -396,17 +396,6 @@ class Shown:
         return [f"{statistics.mean(self.tokens):.0f}", f"{100 * self.defining / n:.0f}"] if n else ["-", "-"]
 
 
-def interleaved(holes: list[RepoHole]) -> list[RepoHole]:
-    """One language after the other, hole by hole: a run cut short still covers both."""
-    by_language: dict[str, list[RepoHole]] = defaultdict(list)
-    for hole in holes:
-        by_language[hole.language].append(hole)
-    out: list[RepoHole] = []
-    for i in range(max((len(v) for v in by_language.values()), default=0)):
-        out += [v[i] for v in by_language.values() if i < len(v)]
-    return out
-
-
 async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: Path | None,
               trace: Path | None, languages: tuple[str, ...]) -> dict:
     from ghostwright.bench import quality
@@ -465,6 +454,22 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
     return {k: v.cells() for k, v in scores.items()}
 
 
+def table_from_trace(path: Path, max_tokens: int, budgets: dict[str, int]) -> str:
+    """The tables of an earlier run's trace (a run cut short gives those of the holes it asked)."""
+    holes = {h.task_id: h for h in make_holes(load_packages(), 1 << 30)}
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [r for r in records if r["id"] in holes and all(s in r for s in SETTINGS)]
+    scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
+    shown: dict[tuple[str, str, str], Shown] = defaultdict(Shown)
+    for record in records:
+        score_record(scores, shown, holes[record["id"]], record)
+    from ghostwright.bench import machine
+
+    return render(scores, shown, max_tokens, len(records), budgets,
+                  f"From the trace `{path.name}` of a run on {machine.describe()} (its time and load are "
+                  f"given with it); max {max_tokens} new tokens")
+
+
 def score_record(scores: dict, shown: dict, hole: RepoHole, record: dict) -> None:
     for setting in SETTINGS:
         if setting in record:
@@ -473,7 +478,8 @@ def score_record(scores: dict, shown: dict, hole: RepoHole, record: dict) -> Non
                 shown[(setting, *key)].add(hole, record.get(f"{setting}_context") or {})
 
 
-def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: dict[str, int]) -> str:
+def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: dict[str, int],
+           source: str = "") -> str:
     """Per language (and per kind of hole): each setting's figures, beside the workspace settings
     their change over in-file only, and what the prompts showed of other files."""
     from ghostwright.bench.quality import run_header
@@ -504,7 +510,7 @@ def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: di
     kinds = [k for k in KINDS if scores.get(("in-file", "all", k))]
     budget_text = ", ".join(f"`context.{k}` {v}" for k, v in budgets.items())
     return "\n".join([
-        f"{run_header(max_tokens)}; {n_holes} holes; workspace settings with {budget_text} "
+        f"{source or run_header(max_tokens)}; {n_holes} holes; workspace settings with {budget_text} "
         "(in-file only: all three 0).",
         "",
         *table([(l, "all") for l in languages] + [("all", "all")], "language", lambda k: k[0]),
@@ -553,6 +559,8 @@ def main(argv: list[str] | None = None) -> None:
                         "default: the server's own")
     parser.add_argument("--write", type=Path, default=None, help="update this benchmarks page")
     parser.add_argument("--trace", type=Path, default=None, help="write every hole's answers here (JSON lines)")
+    parser.add_argument("--table", type=Path, default=None,
+                        help="print (and with --write, write) the tables of an earlier run's --trace")
     args = parser.parse_args(argv)
     budgets = default_budgets()
     for item in args.budget:
@@ -560,6 +568,12 @@ def main(argv: list[str] | None = None) -> None:
         if key not in BUDGETS or not value.isdigit():
             parser.error(f"--budget {item!r}: expected one of {', '.join(BUDGETS)} = a whole number")
         budgets[key] = int(value)
+    if args.table:
+        table = table_from_trace(args.table, args.max_tokens, budgets)
+        print(table)
+        if args.write:
+            write_section(args.write, table)
+        return
     asyncio.run(run(args.limit, args.max_tokens, budgets, args.write, args.trace, tuple(args.languages.split(","))))
 
 
