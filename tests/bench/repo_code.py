@@ -396,6 +396,20 @@ class Shown:
         return [f"{statistics.mean(self.tokens):.0f}", f"{100 * self.defining / n:.0f}"] if n else ["-", "-"]
 
 
+async def index_ready(client, timeout_s: float = 120.0) -> None:
+    """Wait until the server has listed the workspace, where its status tells (a user's editor
+    has been open a while before the completions this measures)."""
+    from ghostwright.bench import plain
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = plain(await client.protocol.send_request_async("ghostwright/status", {}))
+        if (status.get("context") or {}).get("indexReady", True):
+            return
+        await asyncio.sleep(0.5)
+    print("  the workspace index was not ready in time: going on without waiting", flush=True)
+
+
 async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: Path | None,
               trace: Path | None, languages: tuple[str, ...]) -> dict:
     from ghostwright.bench import quality
@@ -417,6 +431,8 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
                     {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
                      "openvino": {"device": "CPU"}, "context": options[setting]},
                     workspace=sorted(folders.values()))
+            for client in clients.values():
+                await index_ready(client)
             started = time.monotonic()
             for n, hole in enumerate(holes):
                 record = {"id": hole.task_id, "language": hole.language, "kind": hole.kind,
@@ -533,7 +549,8 @@ def write_section(path: Path, table: str) -> None:
             "nowhere else in the file, not even inside a longer word) and *call-args* (the cursor after "
             "the `(` of a call to a function or class the file imports from another file of the package, "
             "called on no other line). Drawn by a seed, in turn from each kind and package. The packages "
-            "are copied to a temporary workspace (one folder per package, given as `workspaceFolders`) "
+            "are copied to a temporary workspace (one folder per package, given as `workspaceFolders`; the "
+            "run starts once each server's status says its workspace index is ready) "
             "and the hole's file is written there with the rest of the line taken out, so the disk does "
             "not give the answer away (`workspace/didChangeWatchedFiles` tells a server that registered a "
             "file watcher, before and after). One server per setting, the same holes asked of each in turn (the order rotates): "
