@@ -431,8 +431,9 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
                     {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
                      "openvino": {"device": "CPU"}, "context": options[setting]},
                     workspace=sorted(folders.values()))
-            for client in clients.values():
-                await index_ready(client)
+            for setting, client in clients.items():
+                if any(options[setting].values()):  # with every source off, nothing is indexed
+                    await index_ready(client)
             started = time.monotonic()
             for n, hole in enumerate(holes):
                 record = {"id": hole.task_id, "language": hole.language, "kind": hole.kind,
