@@ -150,3 +150,10 @@ def test_the_table_puts_each_workspace_setting_beside_in_file_only():
     assert rows[(hole.language, "in-file")][-2:] == ["0", "0"]
     assert rows[(hole.language, "workspace")][6:] == ["+100.0", "+100.0", "1.50×", "40", "0"]
     assert rows[(hole.language, "workspace+open")][6:] == ["+100.0", "+100.0", "2.00×", "80", "100"]
+
+
+def test_a_larger_limit_asks_the_same_holes_first():
+    more = repo_code.make_holes(PACKAGES, 40)
+    for language in repo_code.LANGUAGES:
+        assert [h.task_id for h in repo_code.make_holes(PACKAGES, 8) if h.language == language] == \
+            [h.task_id for h in more if h.language == language][:8]

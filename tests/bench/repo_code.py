@@ -411,7 +411,7 @@ async def index_ready(client, timeout_s: float = 120.0) -> None:
 
 
 async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: Path | None,
-              trace: Path | None, languages: tuple[str, ...]) -> dict:
+              trace: Path | None, languages: tuple[str, ...], resume: bool = False) -> dict:
     from ghostwright.bench import quality
 
     packages = load_packages()
@@ -419,7 +419,11 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
     options = settings_options(budgets)
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
     shown: dict[tuple[str, str, str], Shown] = defaultdict(Shown)
-    if trace is not None:
+    done = {}
+    if resume and trace is not None and trace.exists():
+        done = {r["id"]: r for r in map(json.loads, trace.read_text(encoding="utf-8").splitlines())
+                if all(setting in r for setting in SETTINGS)}
+    elif trace is not None:
         trace.write_text("", encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="ghostwright-repo-") as tmp:
         folders = make_workspace({r: f for r, f in packages.items() if language_of(r) in languages}, Path(tmp))
@@ -436,6 +440,9 @@ async def run(per_language: int, max_tokens: int, budgets: dict[str, int], out: 
                     await index_ready(client)
             started = time.monotonic()
             for n, hole in enumerate(holes):
+                if hole.task_id in done:
+                    score_record(scores, shown, hole, done[hole.task_id])
+                    continue
                 record = {"id": hole.task_id, "language": hole.language, "kind": hole.kind,
                           "defined_in": hole.defined_in, "expected": hole.expected}
                 changed = take_out(hole, folders)
@@ -562,7 +569,7 @@ def write_section(path: Path, table: str) -> None:
             "bench's (exact first line, edit similarity, empty answers). *Other files' tokens*: the mean of "
             "what the prompt showed of other files, and *defining file shown*: how often the file that "
             "defines the name was among them (both from `ghostwright/status`). `--trace FILE` keeps every "
-            "answer.\n\n"
+            "answer (`--resume` goes on from it; `--table FILE` prints its tables).\n\n"
             f"{table}\n")
     replace_section(path, head, body)
 
@@ -577,6 +584,9 @@ def main(argv: list[str] | None = None) -> None:
                         "default: the server's own")
     parser.add_argument("--write", type=Path, default=None, help="update this benchmarks page")
     parser.add_argument("--trace", type=Path, default=None, help="write every hole's answers here (JSON lines)")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the holes the --trace file has answered (a larger LIMIT asks the same "
+                        "holes first)")
     parser.add_argument("--table", type=Path, default=None,
                         help="print (and with --write, write) the tables of an earlier run's --trace")
     args = parser.parse_args(argv)
@@ -592,7 +602,8 @@ def main(argv: list[str] | None = None) -> None:
         if args.write:
             write_section(args.write, table)
         return
-    asyncio.run(run(args.limit, args.max_tokens, budgets, args.write, args.trace, tuple(args.languages.split(","))))
+    asyncio.run(run(args.limit, args.max_tokens, budgets, args.write, args.trace,
+                    tuple(args.languages.split(",")), args.resume))
 
 
 if __name__ == "__main__":
