@@ -8,7 +8,8 @@ import pytest
 
 from ghostwright.text import syntax
 from ghostwright.text.documents import DocumentStore
-from ghostwright.text.syntax import SyntaxTree, language_of
+from ghostwright.text.languages import language_of
+from ghostwright.text.syntax import SyntaxTree
 
 SAMPLES = {
     "python": 'import os\n\ndef f(x):\n    """Doc: é."""\n    return x + 1\n',

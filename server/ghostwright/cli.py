@@ -1,4 +1,4 @@
-"""The `ghostwright` command: serve, complete, models, doctor."""
+"""The `ghostwright` command: serve, complete, eval, models, doctor."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ghostwright import __version__, config as configuration
+from ghostwright.evaluation import DEFAULT_SAMPLE
 from ghostwright.models import store as model_store
 
 
@@ -38,7 +39,7 @@ async def _lines(_title: str) -> _Lines:
 
 async def _complete(spec: str, as_json: bool) -> int:
     """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
-    from ghostwright.context import cursor as context
+    from ghostwright.text.languages import language_of
     from ghostwright.engine.engine import Engine, Place
 
     path, line, col = _parse_location(spec)
@@ -54,7 +55,7 @@ async def _complete(spec: str, as_json: bool) -> int:
                     begin_progress=_lines)
     engine.encoding = "utf-32"  # columns count characters, as compilers print them
     uri = path.resolve().as_uri()
-    engine.open(uri, text, 1, context.language_of("", uri))
+    engine.open(uri, text, 1, language_of("", uri))
     engine.start()
     shown = ""
 
@@ -127,6 +128,18 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("complete", help="stream the completion the editor would get at FILE:LINE:COL")
     p.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
     p.add_argument("--json", action="store_true", help="print the final item as JSON")
+    p = sub.add_parser("eval", help="holes punched in your own code, answered by each configured backend, scored")
+    p.add_argument("path", nargs="?", type=Path, default=Path("."), help="the folder (default: the current one)")
+    p.add_argument("--sample", type=int, default=None, metavar="N",
+                   help=f"holes in all (default {DEFAULT_SAMPLE})")
+    p.add_argument("--seed", type=int, default=0, help="which holes are drawn (the same seed, the same holes)")
+    p.add_argument("--config", type=Path, default=None, metavar="FILE",
+                   help="read this configuration file instead of the usual one")
+    p.add_argument("--backend", action="append", choices=["openvino", "ollama", "openai"], default=[],
+                   help="evaluate only this backend (repeatable; default: every configured one)")
+    p.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                   help="leave these paths out, as a .gitignore line would (repeatable)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p = sub.add_parser("models", help="list, pull or verify local models")
     p.add_argument("action", nargs="?", choices=["list", "pull", "verify", "record"], default="list")
     p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)}), or path to record")
@@ -143,6 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "complete":
         return asyncio.run(_complete(args.location, args.json))
+    if args.command == "eval":
+        from ghostwright.evaluation import command
+
+        if args.sample is not None and args.sample < 1:
+            parser.error("eval: --sample must be at least 1")
+        return asyncio.run(command.main(args.path, args.sample or DEFAULT_SAMPLE, args.seed, args.json,
+                                        args.config, tuple(args.backend), tuple(args.exclude)))
     if args.command == "models":
         return _models(args)
     if args.command == "doctor":

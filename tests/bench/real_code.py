@@ -6,43 +6,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import difflib
 import hashlib
 import json
-import random
-import re
-import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from ghostwright.evaluation.holes import (  # noqa: F401 (the bench's names, kept)
+    COMMENT, MAX_LINE, PLACES, Hole, candidates, interleaved, make_holes,
+)
+from ghostwright.evaluation.scoring import Score, first_line, is_exact, similarity  # noqa: F401
 
 DATA = Path(__file__).resolve().parent / "data" / "real"
 LANGUAGES = ("python", "javascript", "emacs-lisp", "go", "c")
 LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "emacs-lisp": "emacs-lisp", "go": "go", "c": "c"}
 PER_LANGUAGE = 130
-# Kinds of place, in the order the tables list them.
-PLACES = ("indent", "word", "operator", "call-args", "closer", "entry", "field", "decorator",
-          "comment", "eof", "lisp-closers")
-COMMENT = {"python": "#", "javascript": "//", "emacs-lisp": ";", "go": "//", "c": "//"}
-MAX_LINE = 160  # longer lines are data, not code anyone types
-
-
-@dataclass(frozen=True)
-class Hole:
-    language: str
-    path: str  # relative to DATA
-    place: str  # the kind of place (PLACES)
-    line: int  # 0-based line of the cursor in the file
-    before: str  # the document before the cursor
-    after: str  # the document after the cursor (the rest of the cursor line taken out)
-    expected: str  # the rest of the line the hole took out
-
-    kind = "single"  # what the baseline is asked for: llm-ls cuts at the first newline
-
-    @property
-    def task_id(self) -> str:
-        return f"{self.path}:{self.line + 1}:{self.place}"
 
 
 # --- the data: pinned files, checked against their manifest ---
@@ -60,218 +38,6 @@ def load_files() -> dict[str, list[tuple[str, str]]]:
             raise SystemExit(f"{entry['path']}: sha256 {digest} is not the manifest's {entry['sha256']}")
         out[entry["language"]].append((entry["path"], raw.decode("utf-8")))
     return out
-
-
-# --- holes ---
-_CLOSER = re.compile(r"^(\}|\]|\)|else\b|elif\b|except\b|finally\b|catch\b|case\b|default\s*:|end\b)")
-_OPERATOR = re.compile(r"(==|!=|<=|>=|&&|\|\||:=|=>|->|\+=|-=|[=,.+\-*/<>%&|?:])")
-_CALL = re.compile(r"[\w\]\)]\(")
-_WORD_START = re.compile(r"(?<=[\s(\[{,])[A-Za-z_]")
-
-
-def _indent(line: str) -> str:
-    return line[: len(line) - len(line.lstrip(" \t"))]
-
-
-def _is_comment(stripped: str, language: str) -> bool:
-    if stripped.startswith(COMMENT[language]):
-        return True
-    return language in ("c", "go", "javascript") and stripped.startswith(("/*", "* ", "*/"))
-
-
-def _docstring_lines(lines: list[str], language: str) -> set[int]:
-    """Lines inside Python triple-quoted strings (docstrings mostly)."""
-    inside, out, quote = False, set(), ""
-    if language != "python":
-        return out
-    for i, line in enumerate(lines):
-        s = line.strip()
-        if inside:
-            out.add(i)
-            if quote in s:
-                inside = False
-            continue
-        for q in ('"""', "'''"):
-            if s.startswith(q) or s.startswith("r" + q):
-                body = s[s.index(q) + 3:]
-                if q not in body:
-                    inside, quote = True, q
-                break
-    return out
-
-
-def _syntax_lines(text: str, language: str) -> dict[str, set[int]]:
-    """Lines that hold class fields and entries of literals or argument lists, by syntax."""
-    from ghostwright.text import syntax
-
-    found: dict[str, set[int]] = {"field": set(), "entry": set()}
-    tree = syntax.parse_text(language, text) if syntax.grammar(language) is not None else None
-    if tree is None:
-        return found
-    field_types = {"field_definition", "public_field_definition", "field_declaration"}
-    list_types = {"object", "array", "dictionary", "list", "set", "tuple", "arguments", "argument_list",
-                  "literal_value", "initializer_list", "keyed_element", "composite_literal"}
-    stack = [tree.tree.root_node]
-    while stack:
-        node = stack.pop()
-        stack.extend(node.children)
-        row = node.start_point[0]
-        if node.type in field_types:
-            found["field"].add(row)
-        elif node.type == "expression_statement" and language == "python" and node.parent is not None \
-                and node.parent.type == "block" and node.parent.parent is not None \
-                and node.parent.parent.type == "class_definition" and node.children \
-                and node.children[0].type == "assignment":
-            found["field"].add(row)
-        elif node.parent is not None and node.parent.type in list_types and node.is_named \
-                and node.start_point[0] != node.parent.start_point[0]:
-            found["entry"].add(row)
-    return found
-
-
-def _lisp_fields(lines: list[str]) -> tuple[set[int], set[int]]:
-    """Emacs Lisp: keyword arguments of definitions (`:type 'boolean`, `:group …`) as attributes,
-    and `(defvar …`/`(defcustom …` lines as the fields of a package."""
-    attrs = {i for i, l in enumerate(lines) if re.match(r"\s+:\w", l) or l.startswith(";;;###autoload")
-             or re.match(r"\s+\((declare|interactive)\b", l)}
-    fields = {i for i, l in enumerate(lines) if re.match(r"\((defvar|defcustom|defconst|defface)\s", l)}
-    return attrs, fields
-
-
-def candidates(path: str, text: str, language: str) -> list[tuple[str, int, int]]:
-    """(place, line, column of the cursor) for every hole this file offers."""
-    lines = text.split("\n")
-    docs = _docstring_lines(lines, language)
-    by_syntax = _syntax_lines(text, language)
-    lisp_attrs, lisp_fields = _lisp_fields(lines) if language == "emacs-lisp" else (set(), set())
-    out: list[tuple[str, int, int]] = []
-    last = max((i for i, l in enumerate(lines) if l.strip()), default=0)
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if not stripped or len(line) > MAX_LINE:
-            continue
-        ind = len(_indent(line))
-        comment = _is_comment(stripped, language) or i in docs
-        if comment:
-            words = [m.start() for m in re.finditer(r"(?<=\s)\w", line) if m.start() > ind + 2]
-            if words:
-                out.append(("comment", i, words[0]))
-            continue
-        if i == last or (i > 20 and i % 7 == 0):
-            out.append(("eof", i, ind))
-        if _CLOSER.match(stripped) and language != "emacs-lisp":
-            out.append(("closer", i, ind))
-        elif i in by_syntax["field"] or i in lisp_fields:
-            names = re.match(r"\s*(\(\w+\s+)?(static\s+|readonly\s+|pub\s+)?#?[\w-]+\s*", line)
-            col = names.end() if names else ind
-            out.append(("field", i, col if col < len(line.rstrip()) else ind))
-        elif stripped.startswith(("@", "#[")) or (language == "c" and stripped.startswith("#")) \
-                or i in lisp_attrs:
-            out.append(("decorator", i, ind))
-        elif i in by_syntax["entry"] and stripped.endswith(","):
-            out.append(("entry", i, ind))
-        else:
-            out.append(("indent", i, ind))
-        if language == "emacs-lisp":
-            m = re.search(r"[\w\"'-]+\){2,}\s*$", line)
-            if m and m.start() > ind:
-                out.append(("lisp-closers", i, m.start()))
-        for m in _CALL.finditer(line):
-            if m.end() < len(line.rstrip()) and m.start() > ind:
-                out.append(("call-args", i, m.end()))
-        ops = [m.end() for m in _OPERATOR.finditer(line) if ind < m.start() and m.end() < len(line.rstrip())
-               and line[:m.start()].count('"') % 2 == 0 and line[:m.start()].count("'") % 2 == 0]
-        if ops:
-            col = ops[len(ops) // 2]
-            col += len(line[col:]) - len(line[col:].lstrip(" "))
-            if col < len(line.rstrip()):
-                out.append(("operator", i, col))
-        words = [m.start() for m in _WORD_START.finditer(line) if m.start() > ind]
-        if words:
-            out.append(("word", i, words[len(words) // 2]))
-    return out
-
-
-def make_holes(files: dict[str, list[tuple[str, str]]], per_language: int, seed: int = 0,
-               languages: tuple[str, ...] = LANGUAGES) -> list[Hole]:
-    """Seeded and stratified: each language's holes are drawn in turn from each kind of place,
-    so a small LIMIT still covers every kind."""
-    holes: list[Hole] = []
-    for language in languages:
-        rng = random.Random(f"{seed}:{language}")
-        by_place: dict[str, list[Hole]] = defaultdict(list)
-        for path, text in files.get(language, []):
-            lines = text.split("\n")
-            starts = [0]
-            for line in lines[:-1]:
-                starts.append(starts[-1] + len(line) + 1)
-            for place, i, col in candidates(path, text, language):
-                line = lines[i]
-                cursor = starts[i] + col
-                expected = line[col:].rstrip()
-                if not expected.strip():
-                    continue
-                before = text[:cursor]
-                after = "" if place == "eof" else text[starts[i] + len(line):]
-                by_place[place].append(Hole(language, path, place, i, before, after, expected))
-        for pool in by_place.values():
-            rng.shuffle(pool)
-        order = [p for p in PLACES if by_place.get(p)]
-        picked: list[Hole] = []
-        while len(picked) < per_language and any(by_place[p] for p in order):
-            for place in order:
-                if by_place[place] and len(picked) < per_language:
-                    picked.append(by_place[place].pop())
-        holes += picked
-    return holes
-
-
-def interleaved(holes: list[Hole]) -> list[Hole]:
-    """One language after the other, hole by hole: a run cut short still covers every language."""
-    by_language: dict[str, list[Hole]] = defaultdict(list)
-    for hole in holes:
-        by_language[hole.language].append(hole)
-    out: list[Hole] = []
-    for i in range(max((len(v) for v in by_language.values()), default=0)):
-        out += [v[i] for v in by_language.values() if i < len(v)]
-    return out
-
-
-# --- scoring ---
-def first_line(text: str) -> str:
-    return text.split("\n", 1)[0].strip()
-
-
-def is_exact(hole: Hole, answer: str) -> bool:
-    return first_line(answer) == hole.expected.strip()
-
-
-def similarity(hole: Hole, answer: str) -> float:
-    return 100 * difflib.SequenceMatcher(None, first_line(answer), hole.expected.strip(), autojunk=False).ratio()
-
-
-@dataclass
-class Score:
-    n: int = 0
-    exact: int = 0
-    empty: int = 0
-    similarity: list[float] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
-
-    def add(self, hole: Hole, answer: str, elapsed: float) -> None:
-        self.n += 1
-        self.exact += is_exact(hole, answer)
-        self.empty += not answer.strip()
-        self.similarity.append(similarity(hole, answer))
-        self.latencies.append(elapsed)
-
-    def cells(self) -> list[str]:
-        if not self.n:
-            return ["-"] * 6
-        lat = sorted(self.latencies)
-        p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-        return [str(self.n), f"{100 * self.exact / self.n:.1f}", f"{statistics.mean(self.similarity):.1f}",
-                f"{100 * self.empty / self.n:.1f}", f"{statistics.median(lat):.2f}", f"{p95:.2f}"]
 
 
 # --- running ---

@@ -6,9 +6,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ghostwright.text import lisp, syntax
+from ghostwright.text import languages, lisp, syntax
 from ghostwright.context.cursor import Context
-from ghostwright.context.stops import LINE_COMMENT
 
 OPENERS, CLOSERS = "([{", ")]}"
 PAIR = dict(zip(CLOSERS, OPENERS))
@@ -60,7 +59,7 @@ def _indent_unit(ctx: Context) -> str:
             step = ws[len(previous):]
             steps[step] = steps.get(step, 0) + 1
         previous = ws
-    return max(steps, key=steps.get) if steps else ("\t" if ctx.language == "go" else "    ")
+    return max(steps, key=steps.get) if steps else languages.get(ctx.language).indent_unit
 
 
 def start_body_on_next_line(text: str, ctx: Context) -> str:
@@ -70,7 +69,7 @@ def start_body_on_next_line(text: str, ctx: Context) -> str:
     if not ctx.multiline or not head or ctx.line_suffix.strip() or not text.strip() or text.startswith("\n"):
         return text
     first = text.split("\n", 1)[0].strip()
-    if ctx.language == "python":
+    if languages.get(ctx.language).colon_blocks:
         if not head.endswith(":") or first.startswith("#"):
             return text
     elif not head.endswith("{") or first.startswith(("}", "//", "/*")) or first.endswith("}"):
@@ -188,8 +187,8 @@ def _closers_allowed(language: str, prefix: str, suffix: str) -> tuple[str, int,
     """The brackets the prefix left open, innermost last, with how many of them the rest of the
     cursor line closes and how many the whole suffix closes (a scan of the whole window, so done
     once per request). Emacs Lisp counts parens only."""
-    lisp_mode = language == "emacs-lisp"
-    comment = LINE_COMMENT.get(language)
+    lisp_mode = languages.get(language).lisp
+    comment = languages.get(language).line_comment
     if lisp_mode:
         head = prefix[prefix.rfind("\n(") + 1:] if "\n(" in prefix else prefix
         stack = ["("] * lisp.read(head).depth
@@ -218,7 +217,8 @@ def _closers_allowed(language: str, prefix: str, suffix: str) -> tuple[str, int,
 def _open_quote(ctx: Context) -> str:
     """The quote of a string the cursor line leaves open ("" if none): the completion's text
     starts inside it, so its first quote closes the string rather than opening one."""
-    if ctx.language == "emacs-lisp":
+    lang = languages.get(ctx.language)
+    if lang.lisp:
         return '"' if ctx.in_string and lisp.read(ctx.line_prefix).in_string else ""
     # From the cursor line: a string left open there is not a string node to the parser.
     quote = ""
@@ -233,7 +233,7 @@ def _open_quote(ctx: Context) -> str:
                 quote = ""
         elif ch in "\"'`" and (ch != "'" or _is_quote(line, i)):
             quote = ch
-        elif ch == LINE_COMMENT.get(ctx.language, "\0")[0] and line.startswith(LINE_COMMENT[ctx.language], i):
+        elif lang.line_comment and line.startswith(lang.line_comment, i):
             return ""
         i += 1
     return quote
@@ -242,8 +242,8 @@ def _open_quote(ctx: Context) -> str:
 def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
     """Never close more than the prefix left open (less what the suffix closes), and in the final
     text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
-    lisp_mode = ctx.language == "emacs-lisp"
-    comment = LINE_COMMENT.get(ctx.language)
+    lisp_mode = languages.get(ctx.language).lisp
+    comment = languages.get(ctx.language).line_comment
     stack, line_closes, suffix_closes = _closers_allowed(ctx.language, ctx.prefix, ctx.suffix)
     # The completion comes before the suffix: its closers end the innermost open brackets, and
     # the closers right of the cursor end what is left. Its first line may close what the
@@ -341,15 +341,16 @@ def _block_end(head: str, ctx: Context) -> str | None:
     """What would end the block `head` opens, for judging the head alone: its own brackets
     closed (`function f(a) {` → `\n}`), or a body for Python's `:`; None when it opens none."""
     own: list[str] = []
-    for _, ch in _scan(head, LINE_COMMENT.get(ctx.language), [], False, _open_quote(ctx)):
+    lang = languages.get(ctx.language)
+    for _, ch in _scan(head, lang.line_comment, [], False, _open_quote(ctx)):
         if ch in OPENERS:
             own.append(ch)
         elif own and own[-1] == PAIR[ch]:
             own.pop()
     last = head.rstrip().split("\n")[-1]
     indent = last[: _indent(last)] if last.strip() != last or "\n" in head else ctx.line_prefix[: _indent(ctx.line_prefix)]
-    if ctx.language == "python" and head.rstrip().endswith(":") and not own:
-        return "\n" + indent + _indent_unit(ctx) + "pass"
+    if lang.empty_body and head.rstrip().endswith(":") and not own:
+        return "\n" + indent + _indent_unit(ctx) + lang.empty_body
     if not own:
         return None
     return "\n" + indent + "".join(dict(zip(OPENERS, CLOSERS))[o] for o in reversed(own))

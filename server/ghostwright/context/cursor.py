@@ -6,11 +6,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ghostwright.text import lisp
+from ghostwright.text import languages, lisp
 from ghostwright.context import stops as language_stops, windows
 from ghostwright.config import ContextConfig
 from ghostwright.text.documents import Document
-from ghostwright.text.syntax import SyntaxTree, language_of
+from ghostwright.text.languages import language_of
+from ghostwright.text.syntax import SyntaxTree
 
 log = logging.getLogger(__name__)
 
@@ -18,17 +19,6 @@ __all__ = ["Context", "build", "language_of", "mode"]
 
 _WORD = re.compile(r"\w")
 _CLOSERS = set(")]}\"'`;,: \t")
-_BRACES = r"[{(\[]\s*$|=>\s*$"
-# What ends a line that opens a block whose body comes on the next lines, per language.
-_OPENERS: dict[str, re.Pattern] = {
-    "python": re.compile(r":\s*(#.*)?$|[(\[{]\s*$"),
-    "lua": re.compile(r"(\bthen|\bdo|\belse|\brepeat|\bfunction\b[^()]*\([^()]*\))\s*$|[{(]\s*$"),
-    "ruby": re.compile(r"(\bdo(\s*\|[^|]*\|)?|\bthen|\belse|\bbegin)\s*$|^\s*(def|class|module|if|unless|"
-                       r"while|until|case)\b.*$|[{(\[]\s*$"),
-    "shellscript": re.compile(r"(\bthen|\bdo|\belse)\s*$|[{(]\s*$"),
-    "yaml": re.compile(r":\s*$|-\s*$"),
-}
-_GENERIC_OPENER = re.compile(r"(:|\{|\(|\[|=>|\bdo|\bthen)\s*$")
 _STRINGY = re.compile(r"string|comment|heredoc|template|char")
 
 
@@ -51,15 +41,12 @@ def _indent_width(line: str) -> int:
 
 
 def opener(language: str) -> re.Pattern:
-    if language in _OPENERS:
-        return _OPENERS[language]
-    if language in ("json", "toml"):
-        return re.compile(r"[{\[]\s*$")
-    return _GENERIC_OPENER
+    """What ends a line that opens a block whose body comes on the next lines."""
+    return languages.get(language).block_opener
 
 
 def in_string_or_comment(text: str, offset: int, tree: SyntaxTree | None, language: str) -> bool:
-    if language == "emacs-lisp":
+    if languages.get(language).lisp:
         line_start = text.rfind("\n", 0, offset) + 1
         top = max(text.rfind("\n(", 0, offset) + 1, 0)
         r = lisp.read(text[min(top, line_start):offset])
@@ -98,14 +85,15 @@ def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
         return None
     if in_string:
         return "single"
-    pattern = opener(language)
+    lang = languages.get(language)
+    pattern = lang.block_opener
     # Only closers to the right count as an empty rest after a brace or on a blank line
     # (electric pairs); between ( and ) the cursor is mid-expression.
     rest_blank = not line_suffix.strip() or (not line_suffix.strip(")]}\"' \t;,") and
                                              (line_prefix.rstrip().endswith("{") or not line_prefix.strip()))
     if not rest_blank:
         return "single"
-    if language == "emacs-lisp":
+    if lang.lisp:
         stripped = line_prefix.strip()
         # The head of a definition whose body comes next: (defun name (args)
         if stripped and re.match(r"\((cl-)?def\w*\s+\S+.*\)$", stripped) and lisp.read(line_prefix).depth > 0:
@@ -116,7 +104,7 @@ def mode(line_prefix: str, line_suffix: str, language: str, in_string: bool,
         return "multi" if pattern.search(line_prefix) and not _has_body(line_prefix, next_line) else "single"
     # A blank line: multi-line unless statements of the same block follow right below.
     here = len(line_prefix)
-    if prev_line.strip() and (pattern.search(prev_line) if language != "emacs-lisp" else False):
+    if prev_line.strip() and not lang.lisp and pattern.search(prev_line):
         here = max(here, _indent_width(prev_line) + 1)
     elif prev_line.strip():
         here = max(here, _indent_width(prev_line))

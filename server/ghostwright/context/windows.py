@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
+from ghostwright.text import languages
 from ghostwright.text.syntax import SyntaxTree
 
 TokenCounter = Callable[[str], int]
@@ -164,7 +165,7 @@ def _boundaries(text: str, offset: int, tree: SyntaxTree | None, language: str,
                 if e > offset:
                     nl = text.find("\n", e)
                     after.add(len(text) if nl == -1 else nl + 1)
-    elif language == "emacs-lisp":
+    elif languages.get(language).lisp:
         # Top-level forms start at column 0 by Lisp convention: cut only there.
         for m in re.finditer(r"^[(;]", text[:cursor_line], re.M):
             before.add(m.start())

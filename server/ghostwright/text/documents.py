@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from ghostwright.text import guards, syntax
+from ghostwright.text.languages import language_of
 from ghostwright.text.chunked_text import ChunkedText
 
 log = logging.getLogger(__name__)
@@ -223,7 +224,7 @@ class Document:
             self.syntax, self.window_anchor = None, None
         elif not over and self._chunks is not None:
             self._text, self._chunks = self.text, None
-            self.syntax = syntax.tree_for(syntax.language_of(self.language_id, self.uri), self._text)
+            self.syntax = syntax.tree_for(language_of(self.language_id, self.uri), self._text)
 
     def _shift_line_starts(self, a: int, b: int, new_text: str) -> None:
         """Update the line index for one change instead of rescanning the document (keystrokes
@@ -281,7 +282,7 @@ class DocumentStore:
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
         doc = Document(uri=uri, text=text, version=version, language_id=language_id, max_bytes=self.max_bytes)
         if not doc.text_only:
-            doc.syntax = syntax.tree_for(syntax.language_of(language_id, uri), text)
+            doc.syntax = syntax.tree_for(language_of(language_id, uri), text)
         self._docs[uri] = doc
         return doc
 

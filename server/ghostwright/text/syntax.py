@@ -6,62 +6,17 @@ import bisect
 import importlib
 import logging
 from functools import lru_cache
-from pathlib import PurePosixPath
-from urllib.parse import unquote, urlparse
 from typing import Any
 
+from ghostwright.text import languages
+
 log = logging.getLogger(__name__)
-
-# Our language name → (wheel module, function returning the grammar). All ship with the package:
-# nothing is fetched at run time.
-GRAMMARS: dict[str, tuple[str, str]] = {
-    "python": ("tree_sitter_python", "language"),
-    "javascript": ("tree_sitter_javascript", "language"),
-    "javascriptreact": ("tree_sitter_javascript", "language"),
-    "typescript": ("tree_sitter_typescript", "language_typescript"),
-    "typescriptreact": ("tree_sitter_typescript", "language_tsx"),
-    "go": ("tree_sitter_go", "language"),
-    "rust": ("tree_sitter_rust", "language"),
-    "c": ("tree_sitter_c", "language"),
-    "cpp": ("tree_sitter_cpp", "language"),
-    "java": ("tree_sitter_java", "language"),
-    "lua": ("tree_sitter_lua", "language"),
-    "shellscript": ("tree_sitter_bash", "language"),
-    "ruby": ("tree_sitter_ruby", "language"),
-    "json": ("tree_sitter_json", "language"),
-    "yaml": ("tree_sitter_yaml", "language"),
-    "toml": ("tree_sitter_toml", "language"),
-}
-
-
-_EXTENSIONS = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript",
-    ".jsx": "javascript", ".ts": "typescript", ".tsx": "typescriptreact", ".go": "go", ".rs": "rust",
-    ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".java": "java",
-    ".lua": "lua", ".sh": "shellscript", ".bash": "shellscript", ".rb": "ruby", ".json": "json",
-    ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".el": "emacs-lisp",
-}
-_ALIASES = {"shell": "shellscript", "sh": "shellscript", "bash": "shellscript", "elisp": "emacs-lisp",
-            "emacs-lisp": "emacs-lisp", "js": "javascript", "ts": "typescript",
-            "tsx": "typescriptreact", "js-jsx": "javascriptreact", "c++": "cpp", "rustic": "rust", "golang": "go"}
-
-
-def language_of(language_id: str, uri: str) -> str:
-    """Our language name: from the LSP languageId, then the file name; "" when neither says."""
-    lowered = (language_id or "").lower()
-    for tail in ("-mode", "-ts"):  # Emacs major-mode names as some clients send them
-        lowered = lowered.removesuffix(tail)
-    lowered = _ALIASES.get(lowered, lowered)
-    if lowered in GRAMMARS or lowered == "emacs-lisp":
-        return lowered
-    path = PurePosixPath(unquote(urlparse(uri).path))
-    return _EXTENSIONS.get(path.suffix.lower(), lowered)
 
 
 @lru_cache(maxsize=None)
 def grammar(language: str) -> Any:
     """The tree-sitter Language for one of ours, or None (unknown, or its wheel is missing)."""
-    spec = GRAMMARS.get(language)
+    spec = languages.get(language).grammar
     if spec is None:
         return None
     try:
