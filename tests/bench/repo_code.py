@@ -13,15 +13,14 @@ import random
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from real_code import MAX_LINE, Score, interleaved  # noqa: E402
+from ghostwright.evaluation.holes import MAX_LINE, interleaved
+from ghostwright.evaluation.scoring import Score
 
 DATA = Path(__file__).resolve().parent / "data" / "repo"
 LANGUAGES = ("python", "javascript")
