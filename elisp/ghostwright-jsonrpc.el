@@ -35,6 +35,8 @@
 (defvar-local ghostwright--opened nil "Non-nil when the own connection has the document open.")
 (defvar-local ghostwright--before-change nil "Region and LSP range of the coming change.")
 (defvar ghostwright--encoding "utf-16" "Position encoding agreed with the own connection.")
+(defvar ghostwright--folders-sent nil
+  "Project roots the own connection was told about, as workspace folders.")
 
 ;;; Any jsonrpc.el connection: the own one, and eglot's
 
@@ -166,7 +168,8 @@ that a missing server is reported once rather than at every pause."
                   ;; jsonrpc's default of 10 s is short for a busy machine's first start.
                   :timeout 60)))
     (setq ghostwright--encoding
-          (or (ghostwright--get-in answer :capabilities :positionEncoding) "utf-16"))
+          (or (ghostwright--get-in answer :capabilities :positionEncoding) "utf-16")
+          ghostwright--folders-sent nil)
     (jsonrpc-notify conn :initialized (make-hash-table))
     conn))
 
@@ -210,8 +213,33 @@ start."
                (list :uri (ghostwright--uri)
                      :languageId (ghostwright--language-id)
                      :version ghostwright--version
-                     :text (buffer-substring-no-properties (point-min) (point-max))))))))
+                     :text (buffer-substring-no-properties (point-min) (point-max)))))
+        (ghostwright--send-project conn))))
   ghostwright--opened)
+
+(defun ghostwright--project-root ()
+  "The buffer's project root from project.el, or nil (no project, or a remote one)."
+  (when-let* ((project (and (fboundp 'project-current) (ignore-errors (project-current nil))))
+              (root (if (fboundp 'project-root)
+                        (project-root project)
+                      (car (with-no-warnings (project-roots project))))))
+    (unless (file-remote-p root)
+      (directory-file-name (expand-file-name root)))))
+
+(defun ghostwright--send-project (conn)
+  "Tell CONN the buffer's project root as a workspace folder, once per root.
+The own connection serves every project of this Emacs: context from
+other files reads only the folders named so."
+  (let ((root (ghostwright--project-root)))
+    (when (and root (not (member root ghostwright--folders-sent)))
+      (push root ghostwright--folders-sent)
+      (ghostwright--transport-notify
+       (cons 'standalone conn) "workspace/didChangeWorkspaceFolders"
+       (list :event (list :added (vector (list :uri (concat "file://" (url-hexify-string
+                                                                       root (url--allowed-chars
+                                                                             (cons ?/ url-unreserved-chars))))
+                                               :name (file-name-nondirectory root)))
+                          :removed []))))))
 
 (defun ghostwright--standalone-close ()
   "Close the buffer's document on the own connection."

@@ -109,7 +109,10 @@ client registered by `ghostwright-lsp-register' declares it."
   "Send METHOD with PARAMS to the lsp-mode workspace of TRANSPORT only.
 ON-RESULT, ON-ERROR: see `ghostwright--transport-request'.  lsp-mode
 sends its changes before any request.  The handle is a cancel token."
-  (let ((token (format "ghostwright-%s" (buffer-name))))
+  ;; One token per buffer: a new completion request cancels the last.  Feedback
+  ;; (workspace/executeCommand) has none, so neither cancels the other.
+  (let ((token (unless (equal method "workspace/executeCommand")
+                 (format "ghostwright-%s" (buffer-name)))))
     (ghostwright--with-lsp-workspace (cdr transport)
       (lsp-request-async method params on-result
                          :mode 'detached :cancel-token token

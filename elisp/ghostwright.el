@@ -140,6 +140,12 @@ of `move-end-of-line' while ghost text shows:
   "Non-nil while ghost text shows: enables `ghostwright-active-map'.")
 (defvar-local ghostwright--items nil "Completion texts of the last answer.")
 (defvar-local ghostwright--index 0 "Index of the shown item in `ghostwright--items'.")
+(defvar-local ghostwright--ids nil
+  "The server's suggestion id of each of `ghostwright--items' (nil where unknown).")
+(defvar-local ghostwright--reported nil
+  "Ids of `ghostwright--ids' whose fate the server has been told.")
+(defvar-local ghostwright--feedback-transport nil
+  "The transport the shown suggestions came over: their fates go back over it.")
 (defvar-local ghostwright--typed ""
   "Text typed or accepted since the request; hidden from the ghost text.")
 (defvar-local ghostwright--pending nil
@@ -434,7 +440,9 @@ older than the client knows the server has (see
           (let ((version (ghostwright--get-in params :textDocument :version)))
             (plist-put ghostwright--pending :seen version)
             (setq ghostwright--server-seen (cons version (plist-get ghostwright--pending :tick))))
-          (setq ghostwright--state 'streaming)
+          (setq ghostwright--state 'streaming
+                ghostwright--ids (list (ghostwright--get params :id))
+                ghostwright--feedback-transport (plist-get ghostwright--pending :transport))
           (ghostwright--display (list (ghostwright--get params :text)) nil))))))
 
 (defun ghostwright--on-result (buffer pending result)
@@ -446,9 +454,11 @@ older than the client knows the server has (see
               ghostwright--state 'idle
               ghostwright--latency (round (* 1000 (- (float-time) (plist-get pending :time)))))
         (ghostwright--fetch-status (plist-get pending :transport))
-        (let ((texts (ghostwright--item-texts result pending)))
-          (if texts
-              (ghostwright--display texts t)
+        (let ((items (ghostwright--inserting-items result pending)))
+          (setq ghostwright--ids (mapcar #'cdr items)
+                ghostwright--feedback-transport (plist-get pending :transport))
+          (if items
+              (ghostwright--display (mapcar #'car items) t)
             (ghostwright--clear)))
         (force-mode-line-update)))))
 
@@ -463,7 +473,17 @@ older than the client knows the server has (see
         (force-mode-line-update)))))
 
 (defun ghostwright--item-texts (result pending)
-  "Texts of the items in RESULT that insert at PENDING's position.
+  "Texts of the items in RESULT that insert at PENDING's position."
+  (mapcar #'car (ghostwright--inserting-items result pending)))
+
+(defun ghostwright--item-id (item)
+  "The suggestion id in the command of ITEM, or nil."
+  (let ((args (ghostwright--get-in item :command :arguments)))
+    (and (sequencep args) (> (length args) 0)
+         (ghostwright--get (seq-elt args 0) :id))))
+
+(defun ghostwright--inserting-items (result pending)
+  "Items in RESULT that insert at PENDING's position, each (TEXT . ID).
 Items that would replace text before or after point are left out:
 ghost text only ever inserts."
   (let ((items (if (or (vectorp result) (and (listp result) (not (keywordp (car-safe result)))))
@@ -481,7 +501,7 @@ ghost text only ever inserts."
                                         (equal (ghostwright--get-in range end :character)
                                                (plist-get pending :character))))
                                  '(:start :end))))
-          (push text texts))))
+          (push (cons text (ghostwright--item-id item)) texts))))
     (nreverse texts)))
 
 ;;; Ghost text
@@ -538,6 +558,8 @@ ghost text only ever inserts."
     (setq ghostwright--overlay nil))
   (setq ghostwright--showing nil
         ghostwright--items nil
+        ghostwright--ids nil
+        ghostwright--reported nil
         ghostwright--index 0
         ghostwright--typed ""))
 
@@ -559,15 +581,85 @@ ghost text only ever inserts."
       (accept-change-group group)))
   (setq ghostwright--typed (concat ghostwright--typed text)))
 
-(defun ghostwright--accept-part (take)
-  "Accept the part of the ghost text chosen by TAKE, a function of it."
+(defun ghostwright--accept-part (take kind)
+  "Accept the part of the ghost text chosen by TAKE, a function of it.
+KIND, \"word\" or \"line\", is what the server is told was
+taken."
   (let ((remaining (ghostwright--remaining)))
     (when (and ghostwright--showing remaining)
       (let ((part (funcall take remaining)))
         (ghostwright--consume part)
         (if (and (null ghostwright--pending) (string= part remaining))
-            (ghostwright--clear)
+            (progn (ghostwright--settle 'accepted)
+                   (ghostwright--clear))
+          (ghostwright--settle 'partial kind)
           (ghostwright--show (or (ghostwright--remaining) "") (null ghostwright--pending)))))))
+
+;;; Feedback: what became of each suggestion, told to the server
+
+;; The server counts suggestions shown, accepted, partially accepted,
+;; dismissed and typed through, on this machine only (docs/feedback.md).
+;; Each is one `workspace/executeCommand' naming the suggestion's id:
+;; an accept runs `ghostwright.accepted', the command each completion
+;; item carries (LSP 3.18), also for text accepted while it streams
+;; (partials carry the id); the other fates are ghostwright's own
+;; commands.
+
+(defun ghostwright--tell-fate (command id &rest more)
+  "Run the server's feedback COMMAND for the suggestion ID.
+MORE, a plist, goes into the argument beside the id.  Changes are
+sent first (eglot holds them back otherwise), so the server finds the
+accepted text in its copy of the document."
+  (when-let ((transport (and id ghostwright--feedback-transport)))
+    (ignore-errors
+      (let ((doc (ghostwright--transport-document transport)))
+        (ghostwright--transport-request
+         transport "workspace/executeCommand"
+         (list :command command :arguments (vector (append (list :id id) more)))
+         #'ignore #'ignore (plist-get doc :deferred))))))
+
+(defun ghostwright--settle (fate &optional kind)
+  "Tell the server FATE of the shown suggestion.
+FATE is `accepted', `typed' (typed through to its end), `partial'
+\(KIND of part taken, \"word\" or \"line\") or `dismissed'.  When the
+shown one is settled, the other candidates count as dismissed."
+  (let ((current (nth ghostwright--index ghostwright--ids)))
+    (cl-loop for id in ghostwright--ids
+             when (and id (not (member id ghostwright--reported)))
+             do (cond ((not (equal id current))
+                       (unless (eq fate 'partial)
+                         (ghostwright--tell-fate "ghostwright.dismissed" id)
+                         (push id ghostwright--reported)))
+                      ((eq fate 'partial)
+                       (ghostwright--tell-fate "ghostwright.partiallyAccepted" id
+                                               :kind kind :chars (length ghostwright--typed)))
+                      (t
+                       (ghostwright--tell-fate (pcase fate
+                                                 ('accepted "ghostwright.accepted")
+                                                 ('typed "ghostwright.typedThrough")
+                                                 (_ "ghostwright.dismissed"))
+                                               id)
+                       (push id ghostwright--reported))))))
+
+(defun ghostwright-stats ()
+  "Show how often suggestions were shown, taken and kept, as counted.
+A table per language, backend/model and kind of place, and a bar per
+day of the share taken; the counts stay on this machine."
+  (interactive)
+  (if-let ((transport (ghostwright--current-transport)))
+      (ghostwright--transport-request
+       transport "ghostwright/stats" nil
+       (lambda (result)
+         (with-current-buffer (get-buffer-create "*ghostwright stats*")
+           (let ((inhibit-read-only t))
+             (erase-buffer)
+             (insert (or (ghostwright--get result :text) "") "\n")
+             (goto-char (point-min))
+             (special-mode))
+           (display-buffer (current-buffer))))
+       (lambda (msg) (message "ghostwright: %s" msg))
+       nil)
+    (message "ghostwright: no server serves this buffer yet")))
 
 ;;; Commands
 
@@ -587,6 +679,7 @@ ghost text instead (TAB indents)."
       (when (and ghostwright--showing remaining)
         (ghostwright--cancel)
         (ghostwright--consume remaining)
+        (ghostwright--settle 'accepted)
         (ghostwright--clear)))))
 
 (defun ghostwright--run-underlying ()
@@ -611,7 +704,8 @@ ghost text instead (TAB indents)."
    (lambda (text)
      (if (string-match "\\`[^[:alnum:]_]*[[:alnum:]_]+" text)
          (match-string 0 text)
-       text))))
+       text))
+   "word"))
 
 (defun ghostwright-accept-line ()
   "Insert the ghost text up to the end of its current line."
@@ -620,7 +714,8 @@ ghost text instead (TAB indents)."
    (lambda (text)
      (if (string-match "\\`\n*[^\n]*" text)
          (match-string 0 text)
-       text))))
+       text))
+   "line"))
 
 (defun ghostwright--cycle (step)
   "Show the item STEP places away from the current one."
@@ -668,10 +763,16 @@ TYPED is what had been typed through when it was asked for."
       (when (eq pending ghostwright--pending)
         (setq ghostwright--pending nil
               ghostwright--state 'idle)
-        (let ((new (car (ghostwright--item-texts result pending))))
+        (let* ((item (car (ghostwright--inserting-items result pending)))
+               (new (car item)))
           (if (and new ghostwright--showing (equal typed ghostwright--typed))
               (progn
-                (setq ghostwright--items (append ghostwright--items (list (concat typed new)))
+                (setq ghostwright--ids (append ghostwright--ids
+                                               (make-list (- (length ghostwright--items)
+                                                             (length ghostwright--ids))
+                                                          nil)
+                                               (list (cdr item)))
+                      ghostwright--items (append ghostwright--items (list (concat typed new)))
                       ghostwright--index (- (length ghostwright--items) 2))
                 (ghostwright--cycle 1))
             (message "ghostwright: no other candidate")))
@@ -694,6 +795,7 @@ With only one, ask the server for another, different one."
 (defun ghostwright-dismiss ()
   "Remove the ghost text and stop the request in flight."
   (interactive)
+  (ghostwright--settle 'dismissed)
   (ghostwright--cancel)
   (ghostwright--clear))
 
@@ -719,7 +821,7 @@ With only one, ask the server for another, different one."
 
 (defconst ghostwright--own-commands
   '(ghostwright-accept ghostwright-accept-word ghostwright-accept-line
-    ghostwright-next ghostwright-previous ghostwright-complete ghostwright-status)
+    ghostwright-next ghostwright-previous ghostwright-complete ghostwright-status ghostwright-stats)
   "Commands that keep the ghost text.")
 
 (defun ghostwright--pre-command ()
@@ -747,7 +849,8 @@ With only one, ask the server for another, different one."
                (eq (char-before) (aref remaining 0)))
       (setq ghostwright--typed (concat ghostwright--typed (string (char-before))))
       (if (and (= (length remaining) 1) (null ghostwright--pending))
-          (ghostwright--clear)
+          (progn (ghostwright--settle 'typed)
+                 (ghostwright--clear))
         (ghostwright--show (substring remaining 1) (null ghostwright--pending)))
       t)))
 

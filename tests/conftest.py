@@ -41,6 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("GHOSTWRIGHT_MODELS_DIR", str(paths.models_dir()))
     if not os.environ.get(TEST_CACHE_ENV):
         os.environ[TEST_CACHE_ENV] = os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="ghostwright-test-cache-")
+        # Likewise the usage counts (usage-stats.json, in the data dir): never the user's.
+        os.environ["XDG_DATA_HOME"] = os.path.join(os.environ[TEST_CACHE_ENV], "data")
     if getattr(sys.modules.get("sitecustomize"), "ENV", None) != AUDIT_ENV:  # not installed at start-up
         spec = importlib.util.spec_from_file_location("ghostwright_net_audit", AUDIT_DIR / "sitecustomize.py")
         module = importlib.util.module_from_spec(spec)
@@ -114,9 +116,13 @@ async def session(
     encodings: list[str] | None = None,
     progress: bool = True,
     env: dict[str, str] | None = None,
+    command: list[str] | None = None,
+    root: Path | None = None,
 ):
+    """A client session with the server `command` (by default ghostwright's own); `root`: the
+    workspace folder the editor names (rootUri and workspaceFolders)."""
     config = ClientServerConfig(
-        server_command=[sys.executable, "-m", "ghostwright", "serve"],
+        server_command=command or [sys.executable, "-m", "ghostwright", "serve"],
         # pygls replaces the environment with server_env: keep ours (PATH, HOME, the audit hook).
         server_env={**os.environ, **env} if env else None,
     )
@@ -131,8 +137,10 @@ async def session(
         window=lsp.WindowClientCapabilities(work_done_progress=progress),
         general=lsp.GeneralClientCapabilities(position_encodings=encodings) if encodings else None,
     )
+    folders = [lsp.WorkspaceFolder(uri=root.as_uri(), name=root.name)] if root is not None else None
     s.result = await client.initialize_session(
-        lsp.InitializeParams(capabilities=caps, initialization_options=init_options))
+        lsp.InitializeParams(capabilities=caps, initialization_options=init_options,
+                             root_uri=root.as_uri() if root is not None else None, workspace_folders=folders))
     try:
         yield s
     finally:

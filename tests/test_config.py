@@ -146,3 +146,17 @@ def test_every_setting_carries_a_description():
 
     undocumented = [f.name for f in leaves(config.Config()) if not f.metadata.get("doc")]
     assert undocumented == []
+
+
+def test_context_exclude_takes_a_list_of_strings_and_refuses_anything_else():
+    from ghostwright.config import Config, apply_settings
+
+    config = Config()
+    default = list(config.context.exclude)
+    problems = apply_settings(config, {"context": {"exclude": ["build/", 3]}}, "test")
+    assert problems == ["test: context.exclude: expected a list of strings, got ['build/', 3]; "
+                        f"keeping {default!r}"] and config.context.exclude == default
+    problems = apply_settings(config, {"context": {"exclude": "build/"}}, "test")
+    assert "expected list, got str" in problems[0]
+    assert apply_settings(config, {"context": {"exclude": ["build/"]}}, "test") == []
+    assert config.context.exclude == ["build/"] and Config().context.exclude == default

@@ -26,6 +26,7 @@ ERT_TESTS = [
     "ghostwright-typing-through-while-streaming",
     "ghostwright-moving-away-while-streaming-cancels-the-generation",
     "ghostwright-standalone-document-sync-matches-the-buffer",
+    "ghostwright-standalone-names-the-project-as-a-workspace-folder",
     "ghostwright-killing-a-buffer-mid-stream-cancels-its-generation",
     "ghostwright-shutdown-stays-shut-until-asked",
     "ghostwright-server-that-cannot-start-says-why-in-one-line",

@@ -45,3 +45,20 @@ def test_npu_compile_properties_come_from_the_config_and_the_cache_is_the_users(
     assert props["GENERATE_HINT"] == "BEST_PERF" and props["CACHE_DIR"].endswith("ghostwright/npu-compiled")
     # The CPU gets a bounded kernel cache (memory), nothing else.
     assert pipeline_properties(OpenVinoConfig(), "CPU") == {"CPU_RUNTIME_CACHE_CAPACITY": 32}
+
+
+def test_other_files_go_before_any_line_of_the_current_one(count):
+    from ghostwright.context.prompts import RepoFiles
+
+    prefix = "".join(f"value_{i} = compute({i})\n" for i in range(60)) + "total = "
+    suffix = "\nprint(total)\n"
+    files = RepoFiles("repo", "main.py", tuple((f"lib/mod_{k}.py", "".join(
+        f"def helper_{k}_{i}(a, b):\n    ...\n" for i in range(10))) for k in range(3)))
+    request = GenerationRequest(QWEN.render(prefix, suffix, files), 32, 0.0, prefix=prefix, suffix=suffix, files=files)
+    whole_file = count(QWEN.render(prefix, suffix))
+    assert count(request.prompt) > whole_file + 300
+    one_file = count(QWEN.render(prefix, suffix, RepoFiles("repo", "main.py", files.files[2:])))
+    prompt = fit_prompt(request, QWEN, count, one_file)
+    assert count(prompt) <= one_file
+    assert "<|fim_prefix|>" + prefix + "<|fim_suffix|>" + suffix + "<|fim_middle|>" in prompt  # all of it
+    assert "lib/mod_0.py" not in prompt and "<|file_sep|>lib/mod_2.py\ndef helper_2_0(a, b):" in prompt

@@ -1,4 +1,4 @@
-"""The `ghostwright` command: serve, complete, eval, models, doctor."""
+"""The `ghostwright` command: serve, complete, eval, models, doctor, stats."""
 
 from __future__ import annotations
 
@@ -37,7 +37,23 @@ async def _lines(_title: str) -> _Lines:
     return _Lines()
 
 
-async def _complete(spec: str, as_json: bool) -> int:
+def _project_root(path: Path) -> Path:
+    """The nearest folder above `path` that holds a `.git`, else the file's own folder."""
+    here = path.resolve().parent
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return folder
+    return here
+
+
+def _context_line(used: dict) -> str:
+    if not used:
+        return "context: this file only"
+    parts = [f"{source} {info['tokens']} tokens ({', '.join(info['files'])})" for source, info in used.items()]
+    return "context: " + "; ".join(parts)
+
+
+async def _complete(spec: str, as_json: bool, workspace: str | None = None) -> int:
     """The editor's path over a one-document workspace: the same engine, the same streaming loop."""
     from ghostwright.text.languages import language_of
     from ghostwright.engine.engine import Engine, Place
@@ -54,6 +70,7 @@ async def _complete(spec: str, as_json: bool) -> int:
     engine = Engine(cfg, tell=lambda message, _level: print(f"ghostwright: {message}", file=sys.stderr),
                     begin_progress=_lines)
     engine.encoding = "utf-32"  # columns count characters, as compilers print them
+    engine.set_workspace([Path(workspace) if workspace else _project_root(path)], wait=True)
     uri = path.resolve().as_uri()
     engine.open(uri, text, 1, language_of("", uri))
     engine.start()
@@ -80,11 +97,12 @@ async def _complete(spec: str, as_json: bool) -> int:
     if as_json:
         where = {"line": result.place.line, "character": result.place.character}
         item = {"insertText": result.text, "range": {"start": where, "end": where},
-                "stats": result.stats.to_wire() if result.stats else None}
+                "stats": result.stats.to_wire() if result.stats else None, "context": engine.last_context}
         print(json.dumps(item, indent=2))
     else:
         stream(result.place, result.text)  # the answer carries the final text, no last partial
         sys.stdout.write("\n")
+        print(f"ghostwright: {_context_line(engine.last_context)}", file=sys.stderr)
     return 0
 
 
@@ -128,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("complete", help="stream the completion the editor would get at FILE:LINE:COL")
     p.add_argument("location", help="FILE:LINE:COL, line and column counted from 1")
     p.add_argument("--json", action="store_true", help="print the final item as JSON")
+    p.add_argument("--workspace", metavar="DIR",
+                   help="the folder whose files context may read (default: the git root above FILE, else its folder)")
     p = sub.add_parser("eval", help="holes punched in your own code, answered by each configured backend, scored")
     p.add_argument("path", nargs="?", type=Path, default=Path("."), help="the folder (default: the current one)")
     p.add_argument("--sample", type=int, default=None, metavar="N",
@@ -145,6 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name", nargs="?", help=f"model to pull (known: {', '.join(model_store.KNOWN_MODELS)}), or path to record")
     p.add_argument("--force", action="store_true", help="reinstall even when present")
     sub.add_parser("doctor", help="what ghostwright would run, on what, and why")
+    p = sub.add_parser("stats", help="how often suggestions were shown, accepted, dismissed (counted locally)")
+    p.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
@@ -155,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         serve()
         return 0
     if args.command == "complete":
-        return asyncio.run(_complete(args.location, args.json))
+        return asyncio.run(_complete(args.location, args.json, args.workspace))
     if args.command == "eval":
         from ghostwright.evaluation import command
 
@@ -169,5 +191,9 @@ def main(argv: list[str] | None = None) -> int:
         from ghostwright.doctor import run
 
         return run()
+    if args.command == "stats":
+        from ghostwright import stats
+
+        return stats.run(args.json)
     parser.error(f"unknown command {args.command}")
     return 2

@@ -143,12 +143,36 @@ class CompletionConfig:
     cache_entries: int = _range(256, 0, 100000, "finished completions kept by exact prompt; 0 keeps none")
 
 
+def _globs(default: tuple[str, ...], doc: str) -> Any:
+    """A list of glob patterns (a list is mutable: each config gets its own copy)."""
+    return field(default_factory=lambda: list(default), metadata={"doc": doc, "shape": "globs"})
+
+
 @dataclass
 class ContextConfig:
-    """How much of the document the prompt sees."""
+    """How much of the document and of the workspace the prompt sees ([context.md](context.md))."""
 
     max_prefix_tokens: int = _range(512, 16, 8192, "the window left of the cursor, in model tokens")
     max_suffix_tokens: int = _range(128, 0, 4096, "the window right of the cursor, in model tokens")
+    definitions_tokens: int = _range(
+        384, 0, 4096,
+        "definitions of the names used near the cursor, found through the file's imports in the workspace "
+        "(open documents first): signatures, class heads and fields, short docstrings; 0 turns this source off")
+    open_documents_tokens: int = _range(
+        256, 0, 4096,
+        "the snippets of other open documents most like the lines above the cursor, most recently used first; "
+        "0 turns this source off")
+    recent_edits_tokens: int = _range(
+        128, 0, 4096, "the lines last edited in other documents; 0 turns this source off")
+    exclude: list[str] = _globs(
+        ("node_modules", ".venv", "venv", "__pycache__", "*.min.js"),
+        "workspace paths never read, as `.gitignore` lines relative to the workspace folder (`build/`: every "
+        "folder so named, `/docs`: the top one only, `*.min.js`); secret-looking files and what `.gitignore` "
+        "excludes are never read whatever this says")
+    max_file_bytes: int = _range(
+        256 * 1024, 1024, 1 << 30, "a workspace file bigger than this is not read for context")
+    max_files: int = _range(
+        5000, 0, 1_000_000, "the workspace index stops after this many source files; 0 reads no workspace file")
 
 
 @dataclass
@@ -162,6 +186,28 @@ class LicenceConfig:
         "licences that restrict use, users or fields, or bind to a jurisdiction: DeepSeek, Llama, Gemma, "
         "OpenRAIL, non-commercial…")
     unknown: str = _choice("warn", ("allow", "warn", "deny"), "no licence named, or one not recognised")
+
+
+@dataclass
+class FeedbackConfig:
+    """What the editor says of each suggestion, counted on this machine only ([feedback.md](feedback.md))."""
+
+    enabled: bool = _setting(
+        True, "count shown, accepted, partially accepted, dismissed and typed-through suggestions per language, "
+        "backend/model and kind of place, in the user's data directory; counts only, never code or file names")
+    retention_first_s: float = _range(
+        30.0, 0.05, 3600.0, "seconds after an accept at which the server first measures how much of the accepted "
+        "text is still in the document (\"accepted and retained\")")
+    retention_second_s: float = _range(
+        120.0, 0.05, 7200.0, "seconds after an accept of the second, last measure of the text retained")
+    keep_days: int = _range(90, 1, 3650, "days of counts kept in the file; older days are dropped")
+    adaptive: bool = _setting(
+        False, "opt in: the router sends a language's single-line requests to its second backend when the first "
+        "backend's single-line answers there are rarely accepted (`ghostwright stats` shows which)")
+    adaptive_min_shown: int = _range(
+        30, 1, 100000, "`feedback.adaptive`: suggestions of the first backend shown in the language before it judges")
+    adaptive_min_acceptance: float = _range(
+        0.1, 0.0, 1.0, "`feedback.adaptive`: below this share accepted (whole or in part), the language escalates")
 
 
 @dataclass
@@ -181,6 +227,7 @@ class Config:
     completion: CompletionConfig = field(default_factory=CompletionConfig)
     context: ContextConfig = field(default_factory=ContextConfig)
     licence: LicenceConfig = field(default_factory=LicenceConfig)
+    feedback: FeedbackConfig = field(default_factory=FeedbackConfig)
 
 
 def snake(name: str) -> str:
@@ -197,6 +244,8 @@ def _check(value: Any, default: Any, meta: Any) -> str | None:
     kind = type(default)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         return f"expected {kind.__name__}, got {type(value).__name__} {value!r}"
+    if kind is list and not all(isinstance(item, str) for item in value):
+        return f"expected a list of strings, got {value!r}"
     if "choices" in meta and value not in meta["choices"]:
         return f"{value!r} is not one of {', '.join(map(repr, meta['choices']))}"
     if "min" in meta and not meta["min"] <= value <= meta["max"]:
@@ -214,6 +263,7 @@ ORDERED_PAIRS = (
     ("router", "retry_min_s", "retry_max_s"),
     ("ollama", "connect_timeout_s", "first_token_timeout_s"),
     ("openai", "connect_timeout_s", "first_token_timeout_s"),
+    ("feedback", "retention_first_s", "retention_second_s"),
 )
 
 

@@ -62,7 +62,7 @@ The same from Emacs (eglot):
 device and model.
 """
 
-_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string"}
+_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array of strings"}
 
 
 def _allowed(value: Any, meta: Any) -> str:

@@ -87,6 +87,11 @@ def run() -> int:
             print(f"latency (last session, {last.get('savedAt', '?')}): {session_stats.summary(backend)}")
     else:
         print("latency: no server session recorded yet (see ghostwright/status while one runs)")
+    from ghostwright import stats
+    from ghostwright.engine import usage_stats
+
+    print(f"feedback: {stats.summary(usage_stats.load())}" if cfg.feedback.enabled else
+          "feedback: off (feedback.enabled is false)")
     print("verdict: " + ("ready" if ok else "not ready (see ! lines)"))
     return 0 if ok else 1
 

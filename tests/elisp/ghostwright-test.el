@@ -264,6 +264,19 @@
         (should (equal (plist-get answer :text) (buffer-string)))
         (should (equal (plist-get answer :version) ghostwright--version))))))
 
+(ert-deftest ghostwright-standalone-names-the-project-as-a-workspace-folder ()
+  "Own connection: the buffer's project root (project.el) becomes a workspace folder, once."
+  (let ((ghostwright-transport 'standalone))
+    (gwt-with-python-file
+      (let ((root (directory-file-name (file-name-directory buffer-file-name))))
+        (make-directory (expand-file-name ".git" root))
+        (ghostwright-mode 1)
+        (ghostwright--transport)
+        (let* ((status (jsonrpc-request (ghostwright--connection) :ghostwright/status nil))
+               (folders (append (plist-get (plist-get status :context) :workspaceFolders) nil)))
+          (should (member root folders))
+          (should (equal (cl-count root ghostwright--folders-sent :test #'equal) 1)))))))
+
 (ert-deftest ghostwright-killing-a-buffer-mid-stream-cancels-its-generation ()
   "Killing the buffer while the text grows stops the model and closes the document."
   (let ((ghostwright-transport 'standalone))

@@ -21,7 +21,7 @@
   (use-package ghostwright
     :defer t
     :commands (ghostwright-mode global-ghostwright-mode ghostwright-complete
-               ghostwright-status ghostwright-shutdown ghostwright-lsp-register)
+               ghostwright-status ghostwright-stats ghostwright-shutdown ghostwright-lsp-register)
     :init
     (progn
       (setq ghostwright-server-command ghostwright-layer-server-command
@@ -37,6 +37,7 @@
       (spacemacs/set-leader-keys
         "aGc" #'ghostwright-complete
         "aGs" #'ghostwright-status
+        "aGS" #'ghostwright-stats
         "aGq" #'ghostwright-shutdown
         "aGt" #'spacemacs/toggle-ghostwright))
     :config

@@ -9,7 +9,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
-from ghostwright.context.prompts import Template
+from ghostwright.context.prompts import RepoFiles, Template
 
 
 class BackendError(Exception):
@@ -28,8 +28,12 @@ class GenerationRequest:
     # What the router decides on: a whole block is wanted, or the user asked explicitly.
     multiline: bool = False
     invoked: bool = False
+    # feedback.adaptive: the first backend's single-line answers here are rarely accepted.
+    rarely_taken: bool = False
     # Sampling seed (with temperature > 0): a second candidate asks again with another seed.
     seed: int | None = None
+    # Other files the prompt shows before the current one (rendered again with the halves).
+    files: RepoFiles | None = None
 
 
 class Replace(str):

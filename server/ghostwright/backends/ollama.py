@@ -169,11 +169,16 @@ class OllamaBackend(Backend):
                                 "keep_alive": self.config.keep_alive}
         if request.prefix is None:
             return {**args, "prompt": request.prompt, "raw": True}
-        # Ollama treats an empty suffix as none and would drop FIM: then our template keeps it.
-        if self.mode == "suffix" and request.suffix:
-            return {**args, "prompt": request.prefix, "suffix": request.suffix}
+        files = request.files if request.files is not None and request.files.files else None
+        # Ollama treats an empty suffix as none and would drop FIM: then our template keeps it. Its
+        # own template has no place for other files: a family with a repository format goes raw,
+        # others get them as comments ahead of the prefix.
+        if self.mode == "suffix" and request.suffix and (files is None or self.template is None or not self.template.file_sep):
+            header = files.header() if files is not None else ""
+            return {**args, "prompt": header + request.prefix, "suffix": request.suffix}
         assert self.template is not None
-        return {**args, "prompt": self.template.render(request.prefix, request.suffix or ""), "raw": True}
+        return {**args, "prompt": self.template.render(request.prefix, request.suffix or "", request.files),
+                "raw": True}
 
     async def _read(self, request: GenerationRequest, gen: Generation) -> None:
         error: BaseException | None = None

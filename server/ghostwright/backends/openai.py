@@ -93,9 +93,10 @@ class OpenAIBackend(Backend):
             body["prompt"] = request.prompt
         elif self.template is not None and self.template.has_fim:
             # Our own FIM template works on every server; `suffix` support varies between them.
-            body["prompt"] = self.template.render(request.prefix, request.suffix or "")
+            body["prompt"] = self.template.render(request.prefix, request.suffix or "", request.files)
         else:
-            body["prompt"], body["suffix"] = request.prefix, request.suffix or ""
+            header = request.files.header() if request.files is not None and request.files.files else ""
+            body["prompt"], body["suffix"] = header + request.prefix, request.suffix or ""
         if stops:
             body["stop"] = stops[:4]  # the API allows at most four
         if request.seed is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import concurrent.futures
 import logging
 from pathlib import Path
@@ -140,6 +141,13 @@ def fit_prompt(request: GenerationRequest, template: Template, count: Callable[[
         # No halves to cut: keep the end, which is where generation continues.
         return prompt[-max_len * 2:]  # ~2 characters per token on the safe side
     prefix, suffix = request.prefix, request.suffix or ""
+    files = request.files
+    while files is not None and files.files:
+        # Other files go first, the farthest from the current file first: the cursor's own lines matter most.
+        files = dataclasses.replace(files, files=files.files[1:])
+        prompt = template.render(prefix, suffix, files)
+        if count(prompt) <= max_len:
+            return prompt
     for _ in range(64):
         prompt = template.render(prefix, suffix)
         excess = count(prompt) - max_len

@@ -109,7 +109,8 @@ def choose(policy: str, request: GenerationRequest, npu_up: bool, gpu_up: bool, 
     if policy == "gpu-only":
         return Route(GPU, "gpu-only") if gpu_up else Route(None, "the GPU backend is down")
     wanted = ("multiline" if cfg.escalate_multiline and request.multiline
-              else "invoked" if cfg.escalate_invoked and request.invoked else None)
+              else "invoked" if cfg.escalate_invoked and request.invoked
+              else "rarely taken" if request.rarely_taken else None)
     if wanted and gpu_up:
         return Route(GPU, wanted)
     if npu_up:
@@ -249,7 +250,7 @@ class Router(Backend):
     def _start_on(self, slot: str, request: GenerationRequest) -> Generation:
         backend = self.slots[slot]
         if request.prefix is not None and backend.template is not None:
-            request = dataclasses.replace(request, prompt=backend.template.render(request.prefix, request.suffix or ""))
+            request = dataclasses.replace(request, prompt=backend.template.render(request.prefix, request.suffix or "", request.files))
         return backend.start(request)
 
     async def _stream(self, slot: str, request: GenerationRequest, gen: Generation,

@@ -56,8 +56,10 @@ class StdioServer:
         return await self.reply(self.send(method, params), timeout)
 
     async def initialize(self, options: dict | None = None) -> dict:
+        # A benchmark's suggestions are nobody's: they stay out of the user's acceptance counts.
+        options = {"feedback": {"enabled": False}, **(options or {})}
         result = await self.request("initialize", {"processId": None, "rootUri": None, "capabilities": {},
-                                                   "initializationOptions": options or {}})
+                                                   "initializationOptions": options})
         self.notify("initialized", {})
         return result
 

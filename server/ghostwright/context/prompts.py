@@ -7,6 +7,24 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class RepoFiles:
+    """Other files' text for the prompt: (path, text) pairs, the current file's path and the repository's name."""
+
+    repo: str
+    path: str
+    files: tuple[tuple[str, str], ...]
+    comment: str = "#"  # the current language's line comment, for families without file tokens
+
+    def header(self) -> str:
+        """The files as comments (`# Path: util.py`, then each line commented), for families without file tokens."""
+        c = self.comment
+        parts = []
+        for path, text in self.files:
+            parts.append(f"{c} Path: {path}\n" + "".join(f"{c} {line}".rstrip() + "\n" for line in text.split("\n")))
+        return "".join(parts) + f"{c} Path: {self.path}\n"
+
+
+@dataclass(frozen=True)
 class Template:
     name: str
     prefix: str = ""  # the FIM tokens around the two halves; all empty = prefix-only prompt
@@ -17,12 +35,23 @@ class Template:
     suffix_first: bool = False
     # Tokens that end a completion for this family (FIM markers, end of text, file separators).
     stop_tokens: tuple[str, ...] = ()
+    # The repository-level format the family was trained with: a repository name, then each file
+    # after a separator and its path, the current file last. Empty: other files go in as comments.
+    repo_name: str = ""
+    file_sep: str = ""
 
     @property
     def has_fim(self) -> bool:
         return bool(self.prefix)
 
-    def render(self, prefix: str, suffix: str) -> str:
+    def render(self, prefix: str, suffix: str, files: RepoFiles | None = None) -> str:
+        """The prompt; other files (when given) before the current one, in the family's own format."""
+        if files is not None and files.files:
+            if not self.file_sep:
+                return self.render(files.header() + prefix, suffix)
+            repo = f"{self.repo_name}{files.repo}\n" + "".join(
+                f"{self.file_sep}{path}\n{text}\n" for path, text in files.files) + f"{self.file_sep}{files.path}\n"
+            return self.bos + repo + self.render(prefix, suffix)[len(self.bos):]
         if not self.has_fim:
             return self.bos + prefix
         if self.suffix_first:
@@ -37,6 +66,7 @@ TEMPLATES: dict[str, Template] = {
             "qwen2.5-coder", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>",
             stop_tokens=("<|endoftext|>", "<|fim_pad|>", "<|file_sep|>", "<|repo_name|>",
                          "<|im_end|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"),
+            repo_name="<|repo_name|>", file_sep="<|file_sep|>",
         ),
         Template(
             "deepseek-coder", "<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>",

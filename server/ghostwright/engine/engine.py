@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 import threading
@@ -13,7 +14,8 @@ from typing import Any, Awaitable, Callable, Coroutine
 
 from ghostwright import __version__, config as configuration
 from ghostwright.engine import alternatives, preparation as completion, flights, session_stats
-from ghostwright.context import cleanup, windows
+from ghostwright.engine.feedback import Feedback
+from ghostwright.context import cleanup, sources, windows
 from ghostwright.text import guards
 from ghostwright.backends.base import Backend, BackendError, GenerationStats
 from ghostwright.engine.cache import PromptCache
@@ -44,6 +46,7 @@ class Answer:
     place: Place
     text: str  # "" when there is no completion
     stats: GenerationStats | None = None
+    multiline: bool | None = None  # the kind of place, as the context judged it
 
 
 PartialSink = Callable[[Place, str], Awaitable[None] | None]
@@ -88,6 +91,10 @@ class Engine:
         self.loader = Loader(self.tell, begin_progress, self._told, build)
         self.cache = PromptCache()
         self.last_request_ms: float | None = None
+        self.around = sources.Surroundings()  # other documents, recent edits, the workspace
+        self.last_context: dict = {}  # what the last prompt showed of other files
+        self.feedback = Feedback()
+        self.feedback.configure(self.config.feedback)
 
     def tell(self, message: str, level: str = "warning") -> None:
         if not message.strip():  # a bare "ghostwright: " tells the user nothing
@@ -108,6 +115,7 @@ class Engine:
             old.end()
         doc = self._store.open(uri, text, version, language_id)
         self._records[uri] = Record(doc)
+        self.around.used(doc)
         return doc
 
     def document(self, uri: str) -> Document | None:
@@ -123,12 +131,20 @@ class Engine:
             log.warning("didChange for a document that is not open: %s", uri)
             return False
         doc = record.doc
+        tracked = self.feedback.tracks(uri)
         for start, end, text in changes:
+            if tracked:  # accepted text is followed through the edits
+                s, e = ((doc.offset_at(*start, self.encoding), doc.offset_at(*end, self.encoding))
+                        if start is not None and end is not None else (0, len(doc.text)))
+                doc.apply_change(start, end, text, self.encoding)
+                self.feedback.edited(uri, s, e, len(text))
+                continue
             doc.apply_change(start, end, text, self.encoding)
         if version <= doc.version:
             # Edits arrive in order on stdio, so they are applied all the same; only the label is odd.
             log.warning("didChange for %s carries version %d after %d", uri, version, doc.version)
         doc.version = version
+        self.around.edited(doc)
         record.rhythm.record(self._clock())
         if self._store.changed(uri):
             asyncio.get_running_loop().call_soon(self.settle)
@@ -137,7 +153,9 @@ class Engine:
     def close(self, uri: str) -> None:
         """The document is gone: its request answers empty, its generation stops, its state goes."""
         record = self._records.pop(uri, None)
+        self.feedback.closed(uri)
         self._store.close(uri)
+        self.around.closed(uri)
         for kind in ("size", "line"):
             self._told.forget((kind, uri))
         if record is None:
@@ -164,7 +182,7 @@ class Engine:
             try:
                 windows.warm_counts(doc.text, doc.last_edit, c.max_prefix_tokens, c.max_suffix_tokens,
                                     backend.count_tokens, backend.count_tokens_each, doc.syntax)
-                record.ahead = completion.ahead(doc, doc.last_edit, self.config, backend)
+                record.ahead = completion.ahead(doc, doc.last_edit, self.config, backend, self.around)
                 if record.ahead.prepared is not None:
                     cleanup.prepare_judgement(record.ahead.prepared.ctx)
             except Exception:  # a head start, never a failure
@@ -229,9 +247,19 @@ class Engine:
 
     def set_config(self, config: configuration.Config, base: bool = False) -> None:
         self.config = config
+        self.feedback.configure(config.feedback)
         if base:
             self.base_config = config
         self._store.set_limit(config.completion.max_document_bytes)
+        self.around.configure(config.context)
+
+    def set_workspace(self, folders: list, wait: bool = False) -> None:
+        """The workspace folders context may read; `wait` lists their files before returning."""
+        self.around.set_folders(folders, self.config.context, wait)
+
+    def files_changed(self) -> None:
+        """Files of the workspace were created, deleted or saved: the index lists them again, in the background."""
+        self.around.refresh()
 
     def stop_generating(self) -> None:
         """Cancel every request and generation (each stops at its next token)."""
@@ -241,10 +269,12 @@ class Engine:
     def save_stats(self) -> None:
         if self.backend is not None:
             session_stats.save([self.backend.describe()], force=True)
+        self.feedback.save()
 
     async def shutdown(self) -> None:
         """Stop everything and let go of the backend (the command line and benchmarks, at their end)."""
         self.stop_generating()
+        self.around.close()
         await self.loader.close()
 
     # --- completions ---
@@ -259,6 +289,7 @@ class Engine:
             if record is None:
                 return None
             place = self._place(record, line, character)
+            self.around.used(record.doc)
             if self._refused(record, place.offset):
                 return Answer(place, "")
             # Before superseding the older request: its generation may still fit what was typed.
@@ -292,7 +323,7 @@ class Engine:
                 # Beside the normal flow: no prompt cache, no flight typed-ahead would follow.
                 return await flights.follow(flights.launch(doc, place.offset, prepared, backend, None), None) or ""
 
-            prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True)
+            prepared = completion.prepare(doc, place.offset, self.config, backend, invoked=True, around=self.around)
             text = await alternatives.alternative(prepared, self.config, exclude, run) if prepared else ""
             return Answer(place, text)
 
@@ -330,7 +361,7 @@ class Engine:
             if self.backend is not None:
                 flights.count_reuse(self.backend.counters, view, text)
             if text is not None:
-                return Answer(place, text, self._stats(view))
+                return Answer(place, text, self._stats(view), view.flight.prepared.ctx.multiline)
         return await self._ask(record, place, invoked, partial)
 
     async def _ask(self, record: Record, place: Place, invoked: bool,
@@ -342,10 +373,12 @@ class Engine:
         if backend is None or self._records.get(doc.uri) is not record:
             return empty
         version = doc.version
-        prepared = completion.take(record.ahead, doc, place.offset, self.config, backend, invoked)
+        prepared = completion.take(record.ahead, doc, place.offset, self.config, backend, invoked, self.around)
         record.ahead = None
         if prepared is None:
             return empty
+        self.last_context = prepared.cross.summary() if prepared.cross is not None else {}
+        prepared = self._adapted(prepared, doc, backend)
         self.cache.capacity = self.config.completion.cache_entries
         view = flights.from_cache(self.cache, doc, place.offset, prepared, backend)
         if view is None:
@@ -365,7 +398,15 @@ class Engine:
         text = await flights.follow(view, partial)
         flights.count_reuse(backend.counters, view, text)
         session_stats.save([backend.describe()])
-        return Answer(place, text or "", self._stats(view))
+        return Answer(place, text or "", self._stats(view), prepared.ctx.multiline)
+
+    def _adapted(self, prepared: completion.Prepared, doc: Document, backend: Backend) -> completion.Prepared:
+        """`feedback.adaptive`: a single-line request goes on where the first backend is rarely taken."""
+        first = getattr(backend, "slots", {}).get("npu")
+        if (prepared.request.multiline or first is None or
+                not self.feedback.prefers_escalation(doc.language_id or "unknown", first.name)):
+            return prepared
+        return dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, rarely_taken=True))
 
     @staticmethod
     def _stats(view: flights.View) -> GenerationStats | None:
@@ -391,7 +432,11 @@ class Engine:
             # "ov-generate_0", "asyncio_1", …: a pool that grows with reloads is a leak.
             "threadNames": sorted(t.name for t in threading.enumerate()),
             "lastRequestMs": self.last_request_ms,
+            # This session's counts of shown, accepted, dismissed… suggestions (docs/feedback.md).
+            "feedback": self.feedback.session(),
             "refused": {uri: r.refused for uri, r in self._records.items() if r.refused is not None},
+            # The workspace context reads, and what the last prompt showed of other files, per source.
+            "context": {**self.around.status(), "lastUsed": self.last_context},
             # Python's own heap (blocks held by its allocator; bytes when tracemalloc runs, e.g. under
             # PYTHONTRACEMALLOC=1): the soak checks it stays flat, apart from OpenVINO's native memory.
             "pythonBlocks": sys.getallocatedblocks(),

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ghostwright.context import cursor as context, prompts
+from ghostwright.context import cursor as context, prompts, sources
 from ghostwright.text import guards
 from ghostwright.backends.base import Backend, GenerationRequest
 from ghostwright.config import Config
@@ -20,10 +20,12 @@ class Prepared:
     ctx: context.Context
     request: GenerationRequest
     stops: tuple[str, ...]
+    cross: sources.CrossFile | None = None  # what the prompt shows of other files
 
 
 def prepare(
-    doc: Document, offset: int, config: Config, backend: Backend, invoked: bool = False
+    doc: Document, offset: int, config: Config, backend: Backend, invoked: bool = False,
+    around: sources.Surroundings | None = None,
 ) -> Prepared | None:
     """Context and prompt at `offset`, or None where no completion makes sense."""
     ctx = context.build(doc, offset, config.context, backend.count_tokens, backend.count_tokens_each)
@@ -31,10 +33,13 @@ def prepare(
         return None
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
     assert template is not None
-    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix))  # no tokenizer takes lone surrogates
+    cross = sources.gather(doc, offset, config.context, around, backend.count_tokens)
+    files = cross.files() if cross is not None else None
+    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
-                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked)
-    return Prepared(ctx, request, template.stop_tokens)
+                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked,
+                                files=files)
+    return Prepared(ctx, request, template.stop_tokens, cross)
 
 
 class Ahead(NamedTuple):
@@ -52,17 +57,18 @@ class Ahead(NamedTuple):
     prepared: Prepared | None
 
 
-def ahead(doc: Document, offset: int, config: Config, backend: Backend) -> Ahead:
+def ahead(doc: Document, offset: int, config: Config, backend: Backend,
+          around: sources.Surroundings | None = None) -> Ahead:
     """Prepare the context at `offset` of this version of `doc` now, for a request to come."""
-    return Ahead(doc, doc.version, offset, config, backend, prepare(doc, offset, config, backend))
+    return Ahead(doc, doc.version, offset, config, backend, prepare(doc, offset, config, backend, around=around))
 
 
 def take(b: Ahead | None, doc: Document, offset: int, config: Config, backend: Backend,
-         invoked: bool = False) -> Prepared | None:
+         invoked: bool = False, around: sources.Surroundings | None = None) -> Prepared | None:
     """The context at `offset` for this version of `doc`: the one prepared ahead when it fits, else now."""
     if b is None or b.doc is not doc or b.version != doc.version or b.offset != offset \
             or b.config is not config or b.backend is not backend:
-        return prepare(doc, offset, config, backend, invoked)
+        return prepare(doc, offset, config, backend, invoked, around)
     prepared = b.prepared
     if prepared is not None and prepared.request.invoked != invoked:
         prepared = dataclasses.replace(prepared, request=dataclasses.replace(prepared.request, invoked=invoked))

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
 from ghostwright import __version__, config as configuration
-from ghostwright.engine import alternatives
+from ghostwright.context.sources import path_of
+from ghostwright.engine import alternatives, feedback
 from ghostwright.lsp import editor_watch, wire
 from ghostwright.text import guards
 from ghostwright.trust import no_telemetry as telemetry
@@ -22,6 +25,7 @@ log = logging.getLogger(__name__)
 PARTIAL = "ghostwright/partialCompletion"
 STATUS = "ghostwright/status"
 DOCUMENT_TEXT = "ghostwright/documentText"
+STATS = "ghostwright/stats"
 ALTERNATIVE = "ghostwright/alternativeCompletion"
 LEVELS = {"error": lsp.MessageType.Error, "warning": lsp.MessageType.Warning, "info": lsp.MessageType.Info}
 
@@ -66,6 +70,9 @@ class GhostwrightServer(LanguageServer):
         if isinstance(error, ValueError) and type(error).__name__ == "JSONDecodeError":
             log.warning("ignored a message that is not JSON: %s", error)
             return
+        if isinstance(error, JsonRpcInvalidParams):  # the client's mistake, answered as such (an unknown command)
+            log.warning("%s", error)
+            return
         log.error("%s: %s", getattr(source, "__name__", source), error, exc_info=error)
         if self._told.first(("error", getattr(source, "__name__", str(source)), type(error).__name__)):
             self.tell(f"internal error ({type(error).__name__}: {error}); the server goes on, "
@@ -84,12 +91,25 @@ class GhostwrightServer(LanguageServer):
         self.work_done_progress.begin(token, lsp.WorkDoneProgressBegin(title=f"ghostwright: {title}"))
         return _WorkDone(self, token)
 
-    def send_partial(self, place: Place, text: str) -> None:
+    def send_partial(self, place: Place, text: str, suggestion: str | None = None) -> None:
         self.protocol.notify(PARTIAL, {
             "textDocument": {"uri": place.uri, "version": place.version},
             "position": {"line": place.line, "character": place.character},
             "text": text,
+            **({"id": suggestion} if suggestion else {}),
         })
+
+    def ask(self) -> feedback.Ask:
+        return feedback.Ask(self.engine.feedback, self.engine.document, lambda: self.engine.backend)
+
+    def answered(self, ask: feedback.Ask, answer: Answer | None) -> lsp.InlineCompletionList:
+        """The items of `answer`, each carrying the command a client runs on accept."""
+        if answer is None or not answer.text:
+            return _items(None)
+        ask.answered(answer.place.uri, answer.place.offset, answer.text,
+                     answer.stats.backend if answer.stats else None, answer.multiline)
+        return _items(answer, lsp.Command(title="ghostwright: accepted", command=feedback.ACCEPTED,
+                                          arguments=[{"id": ask.id}]))
 
     def editor_gone(self) -> None:
         """The editor died without saying exit (another process may still hold our stdin)."""
@@ -100,12 +120,12 @@ class GhostwrightServer(LanguageServer):
         return {**self.engine.status(), "rpcFutures": self.protocol.pending_requests}
 
 
-def _items(answer: Answer | None) -> lsp.InlineCompletionList:
+def _items(answer: Answer | None, command: lsp.Command | None = None) -> lsp.InlineCompletionList:
     if answer is None or not answer.text:
         return lsp.InlineCompletionList(items=[])
     where = lsp.Position(line=answer.place.line, character=answer.place.character)
     return lsp.InlineCompletionList(items=[
-        lsp.InlineCompletionItem(insert_text=answer.text, range=lsp.Range(start=where, end=where))])
+        lsp.InlineCompletionItem(insert_text=answer.text, range=lsp.Range(start=where, end=where), command=command)])
 
 
 def _param(params: Any, name: str) -> Any:
@@ -125,6 +145,23 @@ def _edits(changes: list) -> list[tuple[tuple[int, int] | None, tuple[int, int] 
     return out
 
 
+def _folders(params: lsp.InitializeParams) -> list[Path]:
+    """The workspace folders the editor names (`workspaceFolders`, else `rootUri`, else `rootPath`)."""
+    uris = [f.uri for f in params.workspace_folders or []] or ([params.root_uri] if params.root_uri else [])
+    paths = [p for p in map(path_of, uris) if p is not None]
+    if not paths and params.root_path:
+        paths = [params.root_path]
+    return [Path(p) for p in paths]
+
+
+def _feedback_command(name: str) -> Any:
+    """The workspace/executeCommand handler of one of feedback.COMMANDS."""
+    def handle(ls: GhostwrightServer, *args: Any) -> dict:
+        return ls.engine.feedback.command(name, list(args))
+
+    return handle
+
+
 def create_server() -> GhostwrightServer:
     server = GhostwrightServer()
 
@@ -132,6 +169,7 @@ def create_server() -> GhostwrightServer:
     def initialize(ls: GhostwrightServer, params: lsp.InitializeParams) -> None:
         config, _toml, ls._startup_problems = configuration.load(params.initialization_options)
         ls.engine.set_config(config, base=True)
+        ls.engine.set_workspace(_folders(params))
         ls.engine.encoding = ls.encoding
         ls.watching_editor = editor_watch.watch(params.process_id, ls.editor_gone)
 
@@ -156,21 +194,46 @@ def create_server() -> GhostwrightServer:
     def did_close(ls: GhostwrightServer, params: lsp.DidCloseTextDocumentParams) -> None:
         ls.engine.close(params.text_document.uri)
 
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def did_save(ls: GhostwrightServer, _params: lsp.DidSaveTextDocumentParams) -> None:
+        ls.engine.files_changed()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: GhostwrightServer, _params: lsp.DidChangeWatchedFilesParams) -> None:
+        ls.engine.files_changed()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(ls: GhostwrightServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        """ghostwright.el's own connection names the projects of the buffers it opens this way."""
+        folders = {str(f) for f in ls.engine.around.folders}
+        folders -= {p for p in map(path_of, (f.uri for f in params.event.removed)) if p}
+        folders |= {p for p in map(path_of, (f.uri for f in params.event.added)) if p}
+        ls.engine.set_workspace([Path(p) for p in sorted(folders)])
+
     @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
     async def inline_completion(ls: GhostwrightServer, params: lsp.InlineCompletionParams):
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
         p = params.position
-        return _items(await ls.engine.complete(params.text_document.uri, p.line, p.character, invoked,
-                                               ls.send_partial))
+        ask = ls.ask()
+
+        def partial(place: Place, text: str) -> None:
+            ask.partial(place.uri, place.offset, text)
+            ls.send_partial(place, text, ask.id)
+
+        return ls.answered(ask, await ls.engine.complete(params.text_document.uri, p.line, p.character, invoked,
+                                                         partial))
 
     @server.feature(ALTERNATIVE)
     async def alternative_completion(ls: GhostwrightServer, params: Any) -> lsp.InlineCompletionList:
         """ghostwright/alternativeCompletion: one more candidate, unlike those the editor shows."""
-        ask = alternatives.read_params(params)
+        ask, asking = alternatives.read_params(params), ls.ask()  # its latency counts from here
         answer = await ls.engine.alternative(ask.uri, ask.line, ask.character, ask.exclude) if ask else None
         if answer is None:
             log.warning("%s: no open document at %r", ALTERNATIVE, params)
-        return _items(answer)
+        return ls.answered(asking, answer)
+
+    for name in feedback.COMMANDS:  # pygls lists them in executeCommandProvider
+        server.command(name)(_feedback_command(name))
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: GhostwrightServer, params: lsp.DidChangeConfigurationParams) -> None:
@@ -194,6 +257,14 @@ def create_server() -> GhostwrightServer:
     def status(ls: GhostwrightServer, _params: Any) -> dict:
         return ls.status()
 
+    @server.feature(STATS)
+    def usage(ls: GhostwrightServer, _params: Any) -> dict:
+        """ghostwright/stats: what `ghostwright stats` prints, as data and as its text."""
+        from ghostwright import stats
+
+        days = ls.engine.feedback.store.totals()
+        return {**stats.report(days, ls.engine.config), "text": stats.render(days, ls.engine.config)}
+
     @server.feature(DOCUMENT_TEXT)
     def document_text(ls: GhostwrightServer, params: Any) -> dict | None:
         doc = ls.engine.document(_param(_param(params, "textDocument"), "uri") or "")
@@ -202,6 +273,8 @@ def create_server() -> GhostwrightServer:
     return server
 
 
-def serve() -> None:
-    code = wire.start_io(create_server())
+def serve(server: GhostwrightServer | None = None) -> None:
+    server = server or create_server()
+    code = wire.start_io(server)
+    server.engine.feedback.save()  # also after an exit without shutdown, or an editor gone
     wire.exit_within(code)

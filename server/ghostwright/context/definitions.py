@@ -1,0 +1,296 @@
+"""Definitions the cursor may need from other files: the file's imports resolved in the workspace, outlined, ranked by use near the cursor."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Protocol
+
+from ghostwright.context import imports as file_imports
+from ghostwright.context.outline import Entry
+from ghostwright.text.syntax import SyntaxTree, parse_text
+
+_IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
+# Lines around the cursor whose names count as "used near the cursor".
+NEAR_LINES_ABOVE = 40
+NEAR_LINES_BELOW = 4
+# Files of one import read at most (a Go package is a folder of files).
+FILES_PER_IMPORT = 8
+# Past this size a file's names are not counted to find the imports it does not use yet.
+COUNTED_CHARS = 400_000
+_JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+
+class Files(Protocol):
+    """Where definitions are read from: open documents first, then the workspace on disk."""
+
+    def exists(self, path: str) -> bool: ...
+
+    def ending_with(self, relative: str, near: str) -> str | None: ...
+
+    def in_folder(self, folder: str) -> list[str]: ...
+
+    def outline(self, path: str) -> list[Entry] | None: ...
+
+    def relative(self, path: str) -> str: ...
+
+    def read(self, path: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class Found:
+    """One definition for the prompt: its file (as the prompt names it), its outline and its rank."""
+
+    path: str
+    text: str
+    brief: str  # a shorter form of `text` (a class without its methods), or `text` itself
+    # Higher first: imported by name and not used yet (what the user is about to write), used
+    # after its module's name near the cursor, used near the cursor, of an import used nearby.
+    priority: int
+    order: tuple[int, int]  # (import line, place in its file): the order the prompt shows them in
+
+
+def near_names(text: str, offset: int) -> tuple[set[str], str]:
+    """The identifiers of the lines around `offset`, and that text (for `module.name` uses)."""
+    start = offset
+    for _ in range(NEAR_LINES_ABOVE):
+        start = text.rfind("\n", 0, start)
+        if start <= 0:
+            start = 0
+            break
+    end = offset
+    for _ in range(NEAR_LINES_BELOW):
+        found = text.find("\n", end + 1)
+        if found == -1:
+            end = len(text)
+            break
+        end = found
+    around = text[start:end]
+    return set(_IDENT.findall(around)), around
+
+
+def _python_files(module: str, here: str, files: Files) -> list[str]:
+    level = len(module) - len(module.lstrip("."))
+    rest = module[level:].replace(".", "/")
+    if level:
+        base = here
+        for _ in range(level - 1):
+            base = os.path.dirname(base)
+        stem = os.path.join(base, rest) if rest else base
+        candidates = [stem + ".py", stem + ".pyi", os.path.join(stem, "__init__.py")] if rest \
+            else [os.path.join(stem, "__init__.py")]
+        return [c for c in (os.path.normpath(c) for c in candidates) if files.exists(c)][:1]
+    for relative in (rest + ".py", rest + ".pyi", rest + "/__init__.py"):
+        found = files.ending_with(relative, here)
+        if found:
+            return [found]
+    return []
+
+
+def _js_files(module: str, here: str, files: Files) -> list[str]:
+    if not module.startswith("."):
+        return []  # a package from node_modules, or an alias the index cannot know
+    base = os.path.normpath(os.path.join(here, module))
+    stems = [base]
+    root, ext = os.path.splitext(base)
+    if ext in _JS_EXTENSIONS:
+        stems.insert(0, root)  # `./util.js` names `util.ts` in TypeScript
+        if files.exists(base):
+            return [base]
+    for stem in stems:
+        for candidate in [stem + e for e in _JS_EXTENSIONS] + [os.path.join(stem, "index" + e) for e in _JS_EXTENSIONS]:
+            if files.exists(candidate):
+                return [candidate]
+    return []
+
+
+def _go_module(here: str, files: Files) -> tuple[str, str] | None:
+    """(module path, its folder) from the nearest go.mod above `here` inside the workspace."""
+    folder = here
+    for _ in range(32):
+        gomod = os.path.join(folder, "go.mod")
+        head = files.read(gomod) if files.exists(gomod) else None
+        if head is not None:
+            m = re.search(r"^module\s+(\S+)", head, re.M)
+            return (m.group(1), folder) if m else None
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return None
+
+
+def _go_files(module: str, here: str, files: Files) -> list[str]:
+    found = _go_module(here, files)
+    if found is None or not (module == found[0] or module.startswith(found[0] + "/")):
+        return []
+    folder = os.path.normpath(os.path.join(found[1], module[len(found[0]):].lstrip("/")))
+    return [p for p in files.in_folder(folder) if p.endswith(".go") and not p.endswith("_test.go")][:FILES_PER_IMPORT]
+
+
+def _rust_module_dir(path: str) -> str:
+    name = os.path.basename(path)
+    return os.path.dirname(path) if name in ("mod.rs", "lib.rs", "main.rs") else os.path.splitext(path)[0]
+
+
+def _rust_files(module: str, here_file: str, files: Files) -> list[str]:
+    parts = module.split("::")
+    if parts[0] == "crate":
+        base = here_file
+        while os.path.basename(base) != "src":
+            parent = os.path.dirname(base)
+            if parent == base:
+                return []
+            base = parent
+        parts = parts[1:]
+        if not parts:
+            return [p for p in (os.path.join(base, "lib.rs"), os.path.join(base, "main.rs")) if files.exists(p)][:1]
+    elif parts[0] in ("self", "super"):
+        base = _rust_module_dir(here_file)
+        while parts and parts[0] in ("self", "super"):
+            if parts[0] == "super":
+                base = os.path.dirname(base)
+            parts = parts[1:]
+        if not parts:
+            return [p for p in (base + ".rs", os.path.join(base, "mod.rs")) if files.exists(p)][:1]
+    else:
+        return []  # another crate
+    stem = os.path.join(base, *parts)
+    return [p for p in (stem + ".rs", os.path.join(stem, "mod.rs")) if files.exists(p)][:1]
+
+
+def _c_files(module: str, here: str, files: Files) -> list[str]:
+    local = os.path.normpath(os.path.join(here, module))
+    if files.exists(local):
+        return [local]
+    found = files.ending_with(module, here)
+    return [found] if found else []
+
+
+def _elisp_files(feature: str, here: str, files: Files) -> list[str]:
+    found = files.ending_with(feature + ".el", here)
+    return [found] if found else []
+
+
+def resolve(language: str, imp: file_imports.Import, path: str, files: Files) -> list[str]:
+    """The workspace files an import names (absolute paths), [] when it names none of them."""
+    here = os.path.dirname(path)
+    if language == "python":
+        return _python_files(imp.module, here, files)
+    if language in ("javascript", "javascriptreact", "typescript", "typescriptreact"):
+        return _js_files(imp.module, here, files)
+    if language == "go":
+        return _go_files(imp.module, here, files)
+    if language == "rust":
+        return _rust_files(imp.module, path, files)
+    if language in ("c", "cpp"):
+        return _c_files(imp.module, here, files)
+    if language == "emacs-lisp":
+        return _elisp_files(imp.module, here, files)
+    return []
+
+
+_REEXPORTS: dict[tuple[str, int], list[file_imports.Import]] = {}
+
+
+def _reexported(language: str, target: str, name: str, files: Files) -> list[str]:
+    """The files a module takes `name` from (`from ._core import Name` in a package's
+    `__init__.py`, `export {name} from './m'` in an index.js): one level deep."""
+    text = files.read(target)
+    if not text:
+        return []
+    key = (target, hash(text))
+    imps = _REEXPORTS.get(key)
+    if imps is None:
+        imps = file_imports.of(language, text, parse_text(language, text))
+        if len(_REEXPORTS) > 256:
+            _REEXPORTS.clear()
+        _REEXPORTS[key] = imps
+    out: list[str] = []
+    for imp in imps:
+        if name in imp.names or (language != "python" and "*" in imp.names):
+            out += resolve(language, imp, target, files)
+    return out[:FILES_PER_IMPORT]
+
+
+def _submodule(language: str, imp: file_imports.Import, name: str, path: str, files: Files) -> list[str]:
+    """`from pkg import mod`: the name is a module of the package, not one of its definitions."""
+    if language != "python":
+        return []
+    module = imp.module + ("" if imp.module.endswith(".") else ".") + name
+    return resolve(language, file_imports.Import(module), path, files)
+
+
+def _not_used_yet(text: str, imps: list[file_imports.Import], tree: SyntaxTree | None) -> set[str]:
+    """The names the file imports by name and uses nowhere else: what the user is about to write."""
+    if len(text) > COUNTED_CHARS:
+        return set()
+    counts = tree.memo.get("identifier counts") if tree is not None else None
+    if counts is None:
+        counts = Counter(_IDENT.findall(text))
+        if tree is not None:
+            tree.memo["identifier counts"] = counts
+    listed = Counter(name for imp in imps for name in imp.names)
+    return {name for name, n in listed.items() if counts.get(name, 0) <= n}
+
+
+def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None, files: Files) -> list[Found]:
+    """The definitions reachable from the file's imports, each ranked by its use near the cursor."""
+    imps = tree.memo.get("imports") if tree is not None else None
+    if imps is None:
+        imps = file_imports.of(language, text, tree)
+        if tree is not None:
+            tree.memo["imports"] = imps
+    if not imps:
+        return []
+    near, around = near_names(text, offset)
+    fresh = _not_used_yet(text, imps, tree)
+    out: list[Found] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(file: str, entries: list[Entry], wanted: set[str] | None, attrs: set[str], used: bool,
+            line: int) -> None:
+        shown = files.relative(file)
+        for i, entry in enumerate(entries):
+            if not entry.text or (wanted is not None and "*" not in wanted and entry.name not in wanted):
+                continue
+            if (file, entry.name) in seen:
+                continue
+            seen.add((file, entry.name))
+            priority = 4 if entry.name in fresh else 3 if entry.name in attrs else 2 if entry.name in near \
+                else 1 if used else 0
+            out.append(Found(shown, entry.text, entry.brief, priority, (line, i)))
+
+    for imp in imps:
+        targets = resolve(language, imp, path, files)
+        names = set(imp.names)
+        attrs: set[str] = set()
+        if imp.namespace:
+            attrs = set(re.findall(re.escape(imp.namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", around))
+        used = bool(attrs) or bool(names & near) or (imp.namespace.split(".")[0] in near if imp.namespace else False)
+        for target in targets:
+            entries = files.outline(target) or []  # none of its own: an __init__.py may re-export
+            wanted = None if imp.namespace or "*" in names else names
+            add(target, entries, wanted, attrs, used, imp.line)
+            if wanted:
+                defined = {e.name for e in entries}
+                for name in sorted(wanted - defined):
+                    subs = _submodule(language, imp, name, path, files)
+                    for sub in subs:
+                        sub_entries = files.outline(sub)
+                        if sub_entries:
+                            sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
+                            add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
+                    if not subs:
+                        for origin in _reexported(language, target, name, files):
+                            add(origin, files.outline(origin) or [], {name}, attrs, used, imp.line)
+        if not targets and names and imp.module.strip(".") == "" and language == "python":
+            for name in sorted(names):  # `from . import sibling`
+                for sub in _submodule(language, imp, name, path, files):
+                    sub_entries = files.outline(sub)
+                    if sub_entries:
+                        sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
+                        add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
+    return out

@@ -1,0 +1,349 @@
+"""Context beyond the file: definitions through imports, similar open documents, recent edits — within
+budgets, from the workspace only, never a secret, and no change at all with every budget at 0."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import requires_model
+from ghostwright.config import Config, ContextConfig
+from ghostwright.context import prompts, sources
+from ghostwright.context.workspace_index import WorkspaceIndex
+from ghostwright.engine import preparation
+from ghostwright.models import store as model_store
+from ghostwright.text.documents import Document
+from ghostwright.text.languages import language_of
+from ghostwright.text.syntax import tree_for
+from scripted import Scripted
+
+MARKER = "SECRET-MARKER-91c4e2"
+QWEN = prompts.TEMPLATES["qwen2.5-coder"]
+
+GEOMETRY = '''"""Shapes."""
+
+
+def polygon_area(points: list[tuple[float, float]], absolute: bool = True) -> float:
+    """Area of a simple polygon by the shoelace formula."""
+    s = 0.0
+    for (x1, y1), (x2, y2) in zip(points, points[1:] + points[:1]):
+        s += x1 * y2 - x2 * y1
+    return abs(s) / 2 if absolute else s / 2
+
+
+class Canvas:
+    """Where shapes are drawn."""
+
+    width: int = 640
+
+    def draw_polygon(self, points, colour="black"):
+        return None
+'''
+MAIN = "from .geometry import polygon_area, Canvas\nfrom pkg.credentials import TOKEN\n\n\ndef report(shape):\n" \
+       "    pts = shape.points\n    area = \n"
+UTIL_JS = 'export function formatPrice(amountCents, currency = "EUR") {\n  return (amountCents / 100).toFixed(2)\n}\n' \
+          "export const TAX_RATE = 0.2\n"
+APP_JS = "import { formatPrice } from './util'\nconst { roundUp } = require('./numbers')\nconst total = 1234\n" \
+         "console.log()\n"
+NUMBERS_JS = "function roundUp(x, step) {\n  return Math.ceil(x / step) * step\n}\nmodule.exports = { roundUp }\n"
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def document(path: Path, text: str | None = None, version: int = 1) -> Document:
+    text = path.read_text(encoding="utf-8") if text is None else text
+    language = language_of("", path.as_uri())
+    return Document(path.as_uri(), text, version, language, tree_for(language, text))
+
+
+def chars(text: str) -> int:
+    return len(text) // 3 + 1
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    root = write(tmp_path / "ws", {
+        "pkg/__init__.py": "", "pkg/geometry.py": GEOMETRY, "pkg/main.py": MAIN,
+        "pkg/credentials.py": f"TOKEN = '{MARKER}'\n", ".env": f"KEY={MARKER}\n",
+        "web/util.js": UTIL_JS, "web/app.js": APP_JS, "web/numbers.js": NUMBERS_JS,
+    })
+    write(tmp_path, {"outside.py": f"def leaked():\n    return '{MARKER}'\n"})
+    return root
+
+
+def around(root: Path, config: ContextConfig | None = None, wait: bool = True,
+           monkeypatch: pytest.MonkeyPatch | None = None) -> sources.Surroundings:
+    """Surroundings of the workspace `root`; `wait`: its files listed first; else, with `monkeypatch`,
+    never listed (the index is still busy)."""
+    s = sources.Surroundings()
+    if not wait and monkeypatch is not None:
+        monkeypatch.setattr(WorkspaceIndex, "start", lambda self: None)
+    s.set_folders([root], config or ContextConfig(), wait=wait)
+    return s
+
+
+def gather(s: sources.Surroundings, doc: Document, offset: int | None = None,
+           config: ContextConfig | None = None) -> sources.CrossFile | None:
+    s.used(doc)
+    return sources.gather(doc, len(doc.text) - 1 if offset is None else offset, config or ContextConfig(), s, chars)
+
+
+def prompt_of(cross: sources.CrossFile | None) -> str:
+    return QWEN.render("PREFIX", "SUFFIX", cross.files() if cross else None)
+
+
+def test_a_python_import_brings_the_sibling_files_signatures(workspace):
+    cross = gather(around(workspace), document(workspace / "pkg/main.py"))
+    assert cross is not None and cross.summary()["definitions"]["files"] == ["pkg/geometry.py"]
+    text = prompt_of(cross)
+    assert "<|file_sep|>pkg/geometry.py\ndef polygon_area(points: list[tuple[float, float]], absolute: bool = True)" \
+        " -> float:\n    \"\"\"Area of a simple polygon by the shoelace formula.\"\"\"" in text
+    assert "class Canvas:" in text and "width: int = 640" in text and "def draw_polygon(self, points" in text
+    assert "s += x1 * y2" not in text  # an outline, not the file
+    assert text.startswith("<|repo_name|>ws\n<|file_sep|>") and "<|file_sep|>pkg/main.py\n<|fim_prefix|>PREFIX" in text
+
+
+def test_an_absolute_import_resolves_too_also_before_the_index_is_listed(workspace, monkeypatch):
+    main = "from pkg.geometry import polygon_area\n\nx = polygon_area(\n"
+    for wait in (True, False):
+        s = around(workspace, wait=wait, monkeypatch=monkeypatch)
+        if not wait:
+            assert not s.index.ready
+        cross = gather(s, document(workspace / "pkg/other.py", main))
+        assert cross is not None and "def polygon_area(" in prompt_of(cross), wait
+        s.close()
+
+
+def test_javascript_imports_and_requires_bring_the_sibling_functions(workspace):
+    cross = gather(around(workspace), document(workspace / "web/app.js"))
+    text = prompt_of(cross)
+    assert '<|file_sep|>web/util.js\nexport function formatPrice(amountCents, currency = "EUR") { … }' in text
+    assert "function roundUp(x, step) { … }" in text
+    assert "TAX_RATE" not in text  # not imported
+
+
+def test_a_typescript_import_of_a_js_name_finds_the_ts_file(tmp_path):
+    root = write(tmp_path / "ts", {"src/clock.ts": "export function tick(now: Date, every: number): Date {\n"
+                                                   "  return now\n}\n",
+                                   "src/app.ts": "import { tick } from './clock.js'\nconst t = tick(\n"})
+    cross = gather(around(root), document(root / "src/app.ts"))
+    assert "export function tick(now: Date, every: number): Date { … }" in prompt_of(cross)
+
+
+def test_an_open_document_is_read_before_the_disk(workspace):
+    s = around(workspace)
+    edited = GEOMETRY.replace("def polygon_area(", "def polygon_area_v2(")
+    s.used(document(workspace / "pkg/geometry.py", edited))
+    main = MAIN.replace("polygon_area,", "polygon_area_v2,")
+    assert "def polygon_area_v2(" in prompt_of(gather(s, document(workspace / "pkg/main.py", main)))
+
+
+def test_secret_looking_files_never_reach_a_prompt_open_edited_or_imported(workspace):
+    s = around(workspace)
+    # The editor has the secrets open and edits them, and the code imports one of them.
+    for name in (".env", "pkg/credentials.py"):
+        secret = document(workspace / name)
+        s.used(secret)
+        secret.apply_change((0, 0), (0, 0), f"MORE={MARKER}\n", "utf-32")
+        s.edited(secret)
+    doc = document(workspace / "pkg/main.py", MAIN + f"\n# {'TOKEN'} {'KEY'}\n")
+    for offset in range(0, len(doc.text), 7):
+        cross = gather(s, doc, offset)
+        assert MARKER not in prompt_of(cross)
+        assert MARKER not in prompts.TEMPLATES["codellama"].render("P", "S", cross.files() if cross else None)
+
+
+def test_nothing_outside_the_workspace_is_read(workspace, tmp_path, monkeypatch):
+    outside = tmp_path / "outside.py"
+    (workspace / "pkg/linked.py").symlink_to(outside)
+    (workspace / "pkg/linkdir").symlink_to(tmp_path, target_is_directory=True)
+    main = ("from .linked import leaked\nfrom ..outside import leaked\nfrom .linkdir.outside import leaked\n"
+            "import outside\nfrom ...etc import passwd\n\nx = leaked(\n")
+    opened: list[str] = []
+
+    def audit(event: str, args: tuple) -> None:
+        if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+            opened.append(os.fsdecode(args[0]))
+
+    sys.addaudithook(audit)
+    for wait in (True, False):
+        s = around(workspace, wait=wait, monkeypatch=monkeypatch)
+        opened.clear()
+        cross = gather(s, document(workspace / "pkg/main.py", main))
+        assert cross is None or MARKER not in prompt_of(cross)
+        read = [p for p in opened if not Path(p).resolve().is_relative_to(workspace.resolve())]
+        assert read == [], read
+        s.close()
+    opened.clear()
+    sys.addaudithook(lambda *_: None)
+
+
+def test_with_every_budget_zero_the_prompt_is_the_one_of_the_file_alone(workspace):
+    config = Config()
+    backend = Scripted([])
+    doc = document(workspace / "pkg/main.py")
+    alone = preparation.prepare(doc, len(doc.text) - 1, config, backend)
+    assert alone is not None and alone.request.prompt == QWEN.render(alone.ctx.prefix, alone.ctx.suffix)
+    s = around(workspace)
+    s.used(document(workspace / "pkg/geometry.py"))
+    with_all = preparation.prepare(doc, len(doc.text) - 1, config, backend, around=s)
+    assert with_all.request.prompt != alone.request.prompt  # the sources are on by default
+    config.context.definitions_tokens = config.context.open_documents_tokens = config.context.recent_edits_tokens = 0
+    off = preparation.prepare(doc, len(doc.text) - 1, config, backend, around=s)
+    assert off.request.prompt == alone.request.prompt and off.request.files is None and off.cross is None
+
+
+@requires_model
+def test_each_source_keeps_to_its_budget_in_model_tokens(workspace):
+    import openvino_genai
+
+    tok = openvino_genai.Tokenizer(str(model_store.default_model_path()))
+
+    def count(text: str) -> int:
+        return len(tok.encode(text, add_special_tokens=False).input_ids.data[0])
+
+    big = "".join(f"def helper_{i}(alpha, beta, gamma=None):\n    \"\"\"Helper number {i}.\"\"\"\n    return {i}\n\n"
+                  for i in range(200))
+    write(workspace, {"pkg/helpers.py": big})
+    s = around(workspace)
+    other = document(workspace / "pkg/user.py", "from . import helpers\n" + "".join(
+        f"y{i} = helpers.helper_{i}(1, 2)\n" for i in range(0, 200, 5)))
+    s.used(other)
+    other.apply_change((5, 0), (5, 0), "z = 0\n", "utf-32")
+    s.edited(other)
+    main = "from .helpers import *\n\n" + "".join(f"x{i} = helper_{i}(1, 2)\n" for i in range(0, 200, 5))
+    doc = document(workspace / "pkg/main2.py", main)
+    for budget in (40, 100, 300):
+        config = ContextConfig(definitions_tokens=budget, open_documents_tokens=budget, recent_edits_tokens=budget)
+        s.used(doc)
+        cross = sources.gather(doc, len(main), config, s, count)
+        used = cross.summary()
+        assert set(used) == {"definitions", "openDocuments", "recentEdits"}, used
+        for source, info in used.items():
+            assert 0 < info["tokens"] <= budget, (source, info)
+            assert sum(count(sn.text) for sn in cross.snippets if sn.source == source) <= budget + 8
+
+
+def test_the_most_similar_open_document_snippet_comes_in_most_recently_used_first(tmp_path):
+    root = write(tmp_path / "ws", {
+        "a.py": "import os\n\n" + "\n".join(f"unrelated_{i} = {i}" for i in range(40)) + "\n",
+        "b.py": "\n".join(f"filler_{i} = {i}" for i in range(30)) + "\n"
+                "def load_orders(session, customer_id):\n    rows = session.query(Order).filter_by(customer_id=customer_id)\n"
+                "    return [order_total(r) for r in rows]\n",
+        "c.py": "def load_orders_again(session, customer_id):\n    rows = session.query(Order).all()\n"
+                "    return rows\n",
+    })
+    s = around(root)
+    for name in ("a.py", "b.py", "c.py"):
+        s.used(document(root / name))
+    here = "def report(session, customer_id):\n    rows = session.query(Order).filter_by(customer_id=customer_id)\n" \
+           "    total = sum(order_total(r) for r in rows)\n    \n"
+    cross = gather(s, document(root / "d.py", here), config=ContextConfig(definitions_tokens=0))
+    snippets = [sn for sn in cross.snippets if sn.source == "openDocuments"]
+    assert [sn.path for sn in snippets] == ["c.py", "b.py"]  # c was used last; a shares nothing
+    assert "filter_by(customer_id=customer_id)" in snippets[1].text and "unrelated" not in prompt_of(cross)
+
+
+def test_recent_edits_elsewhere_come_in_newest_first(tmp_path):
+    root = write(tmp_path / "ws", {"a.py": "\n".join(f"line_a{i} = {i}" for i in range(50)) + "\n",
+                                   "b.py": "\n".join(f"line_b{i} = {i}" for i in range(50)) + "\n"})
+    s = around(root)
+    a, b = document(root / "a.py"), document(root / "b.py")
+    for doc, line in ((a, 10), (b, 30)):
+        s.used(doc)
+        doc.apply_change((line, 0), (line, 0), "edited_here = 1\n", "utf-32")
+        s.edited(doc)
+    cross = gather(s, document(root / "c.py", "x = 1\n"), config=ContextConfig(definitions_tokens=0))
+    edits = [sn for sn in cross.snippets if sn.source == "recentEdits"]
+    assert [sn.path for sn in edits] == ["b.py", "a.py"]
+    assert "line_b29 = 29\nedited_here = 1\nline_b30 = 30" in edits[0].text
+
+
+def test_the_index_sees_a_new_file_after_a_save_without_blocking(workspace):
+    s = around(workspace, wait=False)
+    deadline = time.monotonic() + 20
+    while not s.index.ready:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    main = "from lib.newmod import fresh_function\n\nfresh_function(\n"
+    doc = document(workspace / "pkg/n.py", main)
+    assert gather(s, doc) is None
+    write(workspace, {"deep/lib/newmod.py": "def fresh_function(a, b):\n    return a\n"})
+    files = s.index.files
+    s.refresh()
+    while s.index.files == files:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert "def fresh_function(a, b):" in prompt_of(gather(s, doc))
+    s.close()
+
+
+def test_imports_are_read_through_the_syntax_error_of_the_line_being_written(tmp_path):
+    root = write(tmp_path / "ws", {"pkg/urls.py": "def enforce_url(value, *, name: str) -> 'URL':\n    return value\n"})
+    text = ("from .urls import enforce_url\n\n\nclass Proxy:\n    def __init__(self, proxy_url):\n"
+            "        self._proxy_url = \n        if (\n            self._proxy_url.scheme == b\"http\" and proxy_url\n"
+            "        ):\n            raise RuntimeError(\"no\")\n")
+    doc = document(root / "pkg/proxy.py", text)
+    assert doc.syntax.tree.root_node.children[0].type == "ERROR"  # the whole file, imports included
+    cross = gather(s := around(root), doc, text.index("_proxy_url = ") + len("_proxy_url = "))
+    assert "def enforce_url(value, *, name: str) -> 'URL':" in prompt_of(cross)
+    s.close()
+
+
+def test_a_name_a_package_re_exports_and_one_defined_under_type_checking_are_found(tmp_path):
+    root = write(tmp_path / "ws", {
+        "lib/__init__.py": "from ._core import open_channel as open_channel\n",
+        "lib/_core.py": "def open_channel(capacity: int = 0) -> 'Channel':\n    return Channel(capacity)\n",
+        "lib/_util.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                        "    def lazy_value(name: str, get) -> int: ...\nelse:\n    class lazy_value:\n"
+                        "        pass\n",
+    })
+    text = "from lib import open_channel\nfrom lib._util import lazy_value\n\nch = \n"
+    text = gather(s := around(root), document(root / "app.py", text))
+    shown = prompt_of(text)
+    assert "<|file_sep|>lib/_core.py\ndef open_channel(capacity: int = 0) -> 'Channel':" in shown
+    assert "def lazy_value(name: str, get) -> int:" in shown
+    s.close()
+
+
+def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+    many = "".join(f"def used_{i}(value, other=None):\n    \"\"\"Used helper {i}.\"\"\"\n    return value\n\n"
+                   for i in range(12))
+    root = write(tmp_path / "ws", {"pkg/helpers.py": many + "def compute_total(orders, tax_rate):\n"
+                                   "    return 0\n"})
+    names = ", ".join(f"used_{i}" for i in range(12))
+    text = f"from .helpers import {names}, compute_total\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
+        + "total = \n"
+    config = ContextConfig(definitions_tokens=60, open_documents_tokens=0, recent_edits_tokens=0)
+    cross = gather(s := around(root), document(root / "pkg/app.py", text), config=config)
+    assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
+    s.close()
+
+
+def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
+    s = around(workspace)
+    s.used(document(workspace / "web/util.js"))  # another open document, another language: not shown
+    other = document(workspace / "pkg/geometry.py")
+    s.used(other)
+    other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
+    s.edited(other)
+    blocks = set()
+    for typed in ("", "p", "po", "polygon_", "polygon_area(p"):
+        text = MAIN.replace("    area = \n", f"    area = {typed}\n")
+        doc = document(workspace / "pkg/main.py", text, version=len(typed) + 1)
+        cross = gather(s, doc, text.index("area = ") + len("area = ") + len(typed))
+        used = cross.summary()
+        assert set(used) == {"definitions", "recentEdits", "openDocuments"}, used
+        assert used["openDocuments"]["files"] == ["pkg/geometry.py"]
+        blocks.add(QWEN.render("", "", cross.files()).split("<|fim_prefix|>")[0])
+    assert len(blocks) == 1, blocks
