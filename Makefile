@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DEPS   := $(VENV)/.stamp-deps
 MODEL  := $(VENV)/.stamp-model
 
-.PHONY: install run test bench bench-quality bench-real bench-latency bench-backends bench-soak bench-bounds clean emacs-deps
+.PHONY: install run test bench bench-quality bench-real bench-repo bench-latency bench-backends bench-soak bench-bounds clean emacs-deps
 
 install: $(DEPS) $(MODEL)
 
@@ -66,6 +66,13 @@ bench-quality: install
 bench-real: install
 	$(BIN)/python -m pip install -q -e '.[test,bench]'
 	$(BENCH) bench.real_code --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
+
+# Whole packages (tests/bench/data/repo), holes that need a name defined in another file: in-file
+# only, the workspace on disk, the workspace with the defining file open, side by side. LIMIT=N
+# holes per language for a quick run (default 120).
+bench-repo: install
+	$(BIN)/python -m pip install -q -e '.[test,bench]'
+	$(BENCH) bench.repo_code --write docs/benchmarks.md $(if $(LIMIT),--limit $(LIMIT))
 
 # The router on a typing replay, with the fake Ollama of tests/ standing in for the GPU.
 bench-backends: install

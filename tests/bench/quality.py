@@ -215,8 +215,9 @@ async def _last_generation(client, before: int) -> dict:
     return {}
 
 
-async def start_server(init: dict):
-    """The real server in its own process, as an editor starts it, once its model has loaded."""
+async def start_server(init: dict, workspace: list[Path] | None = None):
+    """The real server in its own process, as an editor starts it, once its model has loaded;
+    `workspace`: the folders of the editor's project (`rootUri` is their common parent)."""
     from lsprotocol import types as lsp
     from pytest_lsp import ClientServerConfig
 
@@ -226,9 +227,21 @@ async def start_server(init: dict):
     def _partial(_params) -> None:  # streamed text is not scored: the final answer is
         pass
 
+    client.registrations = []  # what the server asked to be told of (file watchers), as an editor keeps it
+
+    @client.feature("client/registerCapability")
+    def _register(params) -> None:
+        client.registrations += params.registrations
+
+    folders = [lsp.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in workspace or []]
+    root = Path(os.path.commonpath(workspace)).as_uri() if workspace else None
     await client.initialize_session(lsp.InitializeParams(
+        capabilities=lsp.ClientCapabilities(workspace=lsp.WorkspaceClientCapabilities(
+            workspace_folders=True, did_change_watched_files=lsp.DidChangeWatchedFilesClientCapabilities(
+                dynamic_registration=True)) if folders else None),
         # A benchmark's suggestions are nobody's: they stay out of the user's acceptance counts.
-        capabilities=lsp.ClientCapabilities(), initialization_options={"feedback": {"enabled": False}, **init}))
+        initialization_options={"feedback": {"enabled": False}, **init}, root_uri=root,
+        workspace_folders=folders or None))
     deadline = time.monotonic() + 300
     while True:
         status = await client.protocol.send_request_async("ghostwright/status", {})

@@ -258,7 +258,7 @@ def write_section(path: Path, table: str) -> None:
     from bench.quality import replace_section
 
     head = "## Real code (five languages, holes of many kinds)"
-    body = (f"{head}\n\n`make bench-real` (`python tests/bench/real_code.py --limit N`, N holes per "
+    body = (f"{head}\n\n`make bench-real` (`PYTHONPATH=tests python -m bench.real_code --limit N`, N holes per "
             "language). The files are real code nobody on this project wrote, pinned in "
             "`tests/bench/data/real/` (MANIFEST.json names each file's package, version, licence and "
             "sha256). Each hole takes out the rest of one line, at a kind of place: *indent* (the line "
