@@ -93,15 +93,18 @@ def _python_files(module: str, here: str, files: Files) -> list[str]:
 def _js_files(module: str, here: str, files: Files) -> list[str]:
     if not module.startswith("."):
         return []  # a package from node_modules, or an alias the index cannot know
+    # Those of TypeScript first; then those of any other language of the family in the table.
+    endings = _JS_EXTENSIONS + tuple(e for lang in languages.LANGUAGES.values() if lang.family == "ecmascript"
+                                     for e in lang.extensions if e not in _JS_EXTENSIONS)
     base = os.path.normpath(os.path.join(here, module))
     stems = [base]
     root, ext = os.path.splitext(base)
-    if ext in _JS_EXTENSIONS:
+    if ext in endings:
         stems.insert(0, root)  # `./util.js` names `util.ts` in TypeScript
         if files.exists(base):
             return [base]
     for stem in stems:
-        for candidate in [stem + e for e in _JS_EXTENSIONS] + [os.path.join(stem, "index" + e) for e in _JS_EXTENSIONS]:
+        for candidate in [stem + e for e in endings] + [os.path.join(stem, "index" + e) for e in endings]:
             if files.exists(candidate):
                 return [candidate]
     return []
