@@ -7,9 +7,9 @@ import re
 import pytest
 
 from ghostwright.config import ContextConfig
-from ghostwright.context import cleanup, cursor
+from ghostwright.context import cleanup, cursor, imports, outline, sources
 from ghostwright.text import languages, syntax
-from ghostwright.text.documents import DocumentStore
+from ghostwright.text.documents import Document, DocumentStore
 
 
 @pytest.mark.parametrize("lang", [l for l in languages.TABLE if l.grammar], ids=lambda l: l.name)
@@ -47,3 +47,34 @@ def test_a_new_entry_is_all_a_language_needs(monkeypatch):
     assert "\n--" in ctx.stops and "\ntype " in top.stops
     # A `)` inside an Elm comment closes nothing: the completion is not cut there.
     assert cleanup.clean("    model -- done :)", ctx, ()).text == "    model -- done :)"
+
+
+def test_a_new_entry_of_a_known_family_gets_imports_outlines_and_definitions(monkeypatch, tmp_path):
+    # A made-up language on the JavaScript grammar that declares the family: its imports are
+    # read, its files found and outlined, and the imported definitions reach the prompt, with
+    # nothing in context/ changed.
+    jsn = languages.Language("jsnext", ("tree_sitter_javascript", "language"), (".jsn",),
+                             line_comment="//", family="ecmascript")
+    monkeypatch.setitem(languages.LANGUAGES, "jsnext", jsn)
+    monkeypatch.setitem(languages._BY_EXTENSION, ".jsn", "jsnext")
+    lib = "export function formatPrice(amountCents, currency) {\n  return amountCents / 100\n}\n" \
+          "export const TAX_RATE = 0.2\n"
+    app = "import { formatPrice } from './lib'\nconst total = 1234\nconsole.log()\n"
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "lib.jsn").write_text(lib, encoding="utf-8")
+    (root / "app.jsn").write_text(app, encoding="utf-8")
+
+    assert [(i.module, i.names) for i in imports.of("jsnext", app, syntax.parse_text("jsnext", app))] \
+        == [("./lib", ("formatPrice",))]
+    assert [e.name for e in outline.outline("jsnext", lib)] == ["formatPrice", "TAX_RATE"]
+
+    s = sources.Surroundings()
+    s.set_folders([root], ContextConfig(), wait=True)
+    doc = Document((root / "app.jsn").as_uri(), app, 1, "jsnext", syntax.tree_for("jsnext", app))
+    assert languages.language_of("", doc.uri) == "jsnext"
+    s.used(doc)
+    cross = sources.gather(doc, len(app) - 1, ContextConfig(), s, lambda text: len(text) // 3 + 1)
+    shown = {snippet.path: snippet.text for snippet in cross.snippets if snippet.source == "definitions"}
+    assert "formatPrice(amountCents, currency)" in shown["lib.jsn"]
+    assert "TAX_RATE" not in shown["lib.jsn"]  # not imported

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ghostwright.context import imports as file_imports
 from ghostwright.context.outline import Entry
+from ghostwright.text import languages
 from ghostwright.text.syntax import SyntaxTree, parse_text
 
 _IDENT = re.compile(r"[A-Za-z_$][\w$-]*")
@@ -92,15 +93,18 @@ def _python_files(module: str, here: str, files: Files) -> list[str]:
 def _js_files(module: str, here: str, files: Files) -> list[str]:
     if not module.startswith("."):
         return []  # a package from node_modules, or an alias the index cannot know
+    # Those of TypeScript first; then those of any other language of the family in the table.
+    endings = _JS_EXTENSIONS + tuple(e for lang in languages.LANGUAGES.values() if lang.family == "ecmascript"
+                                     for e in lang.extensions if e not in _JS_EXTENSIONS)
     base = os.path.normpath(os.path.join(here, module))
     stems = [base]
     root, ext = os.path.splitext(base)
-    if ext in _JS_EXTENSIONS:
+    if ext in endings:
         stems.insert(0, root)  # `./util.js` names `util.ts` in TypeScript
         if files.exists(base):
             return [base]
     for stem in stems:
-        for candidate in [stem + e for e in _JS_EXTENSIONS] + [os.path.join(stem, "index" + e) for e in _JS_EXTENSIONS]:
+        for candidate in [stem + e for e in endings] + [os.path.join(stem, "index" + e) for e in endings]:
             if files.exists(candidate):
                 return [candidate]
     return []
@@ -174,22 +178,21 @@ def _elisp_files(feature: str, here: str, files: Files) -> list[str]:
     return [found] if found else []
 
 
+# By language family: (module, folder of the importing file, the file itself, files) -> paths.
+_RESOLVERS = {
+    "python": lambda module, here, path, files: _python_files(module, here, files),
+    "ecmascript": lambda module, here, path, files: _js_files(module, here, files),
+    "go": lambda module, here, path, files: _go_files(module, here, files),
+    "rust": lambda module, here, path, files: _rust_files(module, path, files),
+    "c": lambda module, here, path, files: _c_files(module, here, files),
+    "lisp": lambda module, here, path, files: _elisp_files(module, here, files),
+}
+
+
 def resolve(language: str, imp: file_imports.Import, path: str, files: Files) -> list[str]:
     """The workspace files an import names (absolute paths), [] when it names none of them."""
-    here = os.path.dirname(path)
-    if language == "python":
-        return _python_files(imp.module, here, files)
-    if language in ("javascript", "javascriptreact", "typescript", "typescriptreact"):
-        return _js_files(imp.module, here, files)
-    if language == "go":
-        return _go_files(imp.module, here, files)
-    if language == "rust":
-        return _rust_files(imp.module, path, files)
-    if language in ("c", "cpp"):
-        return _c_files(imp.module, here, files)
-    if language == "emacs-lisp":
-        return _elisp_files(imp.module, here, files)
-    return []
+    resolver = _RESOLVERS.get(languages.get(language).family or "")
+    return resolver(imp.module, os.path.dirname(path), path, files) if resolver else []
 
 
 _REEXPORTS: dict[tuple[str, int], list[file_imports.Import]] = {}
@@ -210,14 +213,14 @@ def _reexported(language: str, target: str, name: str, files: Files) -> list[str
         _REEXPORTS[key] = imps
     out: list[str] = []
     for imp in imps:
-        if name in imp.names or (language != "python" and "*" in imp.names):
+        if name in imp.names or (languages.get(language).star_reexports and "*" in imp.names):
             out += resolve(language, imp, target, files)
     return out[:FILES_PER_IMPORT]
 
 
 def _submodule(language: str, imp: file_imports.Import, name: str, path: str, files: Files) -> list[str]:
     """`from pkg import mod`: the name is a module of the package, not one of its definitions."""
-    if language != "python":
+    if not languages.get(language).package_modules:
         return []
     module = imp.module + ("" if imp.module.endswith(".") else ".") + name
     return resolve(language, file_imports.Import(module), path, files)
@@ -286,7 +289,8 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                     if not subs:
                         for origin in _reexported(language, target, name, files):
                             add(origin, files.outline(origin) or [], {name}, attrs, used, imp.line)
-        if not targets and names and imp.module.strip(".") == "" and language == "python":
+        if not targets and names and imp.module.strip(".") == "" \
+                and languages.get(language).package_modules:
             for name in sorted(names):  # `from . import sibling`
                 for sub in _submodule(language, imp, name, path, files):
                     sub_entries = files.outline(sub)

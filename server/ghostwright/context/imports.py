@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ghostwright.text import languages
 from ghostwright.text.syntax import SyntaxTree
 
 
@@ -199,17 +200,16 @@ def _emacs_lisp(text: str) -> list[Import]:
     return [Import(m.group(1), ("*",), "", text.count("\n", 0, m.start())) for m in _REQUIRE.finditer(text)]
 
 
-_BY_LANGUAGE = {
-    "python": _python, "javascript": _javascript, "javascriptreact": _javascript, "typescript": _javascript,
-    "typescriptreact": _javascript, "go": _go, "rust": _rust, "c": _c, "cpp": _c,
-}
+# By language family (`Language.family`): readers of the syntax tree.
+_BY_FAMILY = {"python": _python, "ecmascript": _javascript, "go": _go, "rust": _rust, "c": _c}
 
 
 def of(language: str, text: str, tree: SyntaxTree | None) -> list[Import]:
     """The file's imports, in file order; [] for a language we do not read."""
-    if language == "emacs-lisp":
+    family = languages.get(language).family
+    if family == "lisp":
         return _emacs_lisp(text)
-    reader = _BY_LANGUAGE.get(language)
+    reader = _BY_FAMILY.get(family or "")
     if reader is None or tree is None:
         return []
     return reader(tree.tree.root_node)

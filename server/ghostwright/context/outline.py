@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ghostwright.context.imports import top_level
+from ghostwright.text import languages
 from ghostwright.text.syntax import parse_text
 
 # A definition that is not a function or class (a constant, a type alias, an interface) is shown
@@ -321,18 +322,17 @@ def _emacs_lisp(text: str) -> list[Entry]:
     return out
 
 
+# By language family (`Language.family`): cutters of the syntax tree; others are cut by braces.
+_BY_FAMILY = {"python": _python, "c": _c, "go": _go}
+
+
 def outline(language: str, text: str) -> list[Entry]:
     """The outline of a file's text, in file order; [] for a language we cannot read."""
-    if language == "emacs-lisp":
+    family = languages.get(language).family
+    if family == "lisp":
         return _emacs_lisp(text)
     tree = parse_text(language, text)
     if tree is None:
         return []
     root, source = tree.tree.root_node, text.encode("utf-8", "surrogatepass")
-    if language == "python":
-        return _python(root, source)
-    if language in ("c", "cpp"):
-        return _c(root, source)
-    if language == "go":
-        return _go(root, source)
-    return _braces(root, source)
+    return _BY_FAMILY.get(family or "", _braces)(root, source)

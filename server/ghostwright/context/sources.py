@@ -28,8 +28,6 @@ TokenCounter = Callable[[str], int]
 SOURCES = ("recentEdits", "definitions", "openDocuments")
 # A snippet cut to fit a budget keeps at least this many tokens, else it is left out.
 MIN_CUT_TOKENS = 24
-_FAMILIES = {"javascriptreact": "javascript", "typescript": "javascript", "typescriptreact": "javascript",
-             "cpp": "c"}
 
 
 def path_of(uri: str) -> str | None:
@@ -295,9 +293,10 @@ def _definitions(doc: Document, offset: int, path: str, language: str, budget: i
 
 def _open_documents(doc: Document, offset: int, language: str, budget: int, s: Surroundings,
                     count: TokenCounter) -> list[Snippet]:
-    family = _FAMILIES.get(language, language)
-    others = [d for d in s.others(doc)
-              if _FAMILIES.get(language_of(d.language_id, d.uri), language_of(d.language_id, d.uri)) == family]
+    def family(name: str) -> str:  # languages of one family read each other's code as similar
+        return languages.get(name).family or name
+
+    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)]
     similar = open_documents.most_similar(open_documents.query(doc.text, offset),
                                           [(d.uri, d.version, d.text) for d in others])
     out, left = [], budget

@@ -11,14 +11,21 @@ from typing import Callable
 
 from ghostwright.config import ContextConfig
 from ghostwright.context import outline as outlines
+from ghostwright.text import languages
 from ghostwright.text.languages import language_of
 from ghostwright.trust.workspace_files import Limits, Workspace
 
 log = logging.getLogger(__name__)
 
-# The files a definition can live in: the languages whose imports context reads.
-SOURCE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".cjs", ".jsx", ".ts", ".tsx", ".mts", ".cts", ".d.ts",
-                   ".go", "go.mod", ".rs", ".h", ".hh", ".hpp", ".hxx", ".c", ".cc", ".cpp", ".el")
+# The files a definition can live in: those of the languages whose imports context reads (a
+# family in the table), and these, which no entry names.
+OTHER_SOURCE_SUFFIXES = (".mts", ".cts", ".d.ts", "go.mod", ".hh", ".hxx")
+
+
+def source_suffixes() -> tuple[str, ...]:
+    """The endings of the file names the index lists."""
+    return tuple(ext for lang in languages.LANGUAGES.values() if lang.family for ext in lang.extensions) \
+        + OTHER_SOURCE_SUFFIXES
 # Outlines kept (per file, by its modification time and size).
 OUTLINES_KEPT = 512
 
@@ -79,7 +86,7 @@ class WorkspaceIndex:
     def _list(self) -> None:
         by_name: dict[str, list[str]] = {}
         every: set[str] = set()
-        for path in self.workspace.files(SOURCE_SUFFIXES):
+        for path in self.workspace.files(source_suffixes()):
             key = os.path.abspath(path)
             by_name.setdefault(path.name, []).append(key)
             every.add(key)

@@ -13,8 +13,7 @@ from ghostwright.text import languages
 PLACES = ("indent", "word", "operator", "call-args", "closer", "entry", "field", "decorator",
           "comment", "eof", "lisp-closers")
 # Languages holes are punched in (code, not data), by their line-comment marker.
-COMMENT = {lang.name: lang.line_comment for lang in languages.TABLE
-           if lang.line_comment and lang.name not in ("json", "yaml", "toml")}
+COMMENT = {lang.name: lang.line_comment for lang in languages.TABLE if lang.line_comment and not lang.data}
 MAX_LINE = 160  # longer lines are data, not code anyone types
 
 
@@ -52,9 +51,9 @@ def _is_comment(stripped: str, language: str) -> bool:
 
 
 def _docstring_lines(lines: list[str], language: str) -> set[int]:
-    """Lines inside Python triple-quoted strings (docstrings mostly)."""
+    """Lines inside triple-quoted strings (docstrings mostly), where the language has them."""
     inside, out, quote = False, set(), ""
-    if language != "python":
+    if not languages.get(language).docstrings:
         return out
     for i, line in enumerate(lines):
         s = line.strip()
@@ -77,6 +76,7 @@ def _syntax_lines(text: str, language: str) -> dict[str, set[int]]:
     from ghostwright.text import syntax
 
     found: dict[str, set[int]] = {"field": set(), "entry": set()}
+    class_assignments = languages.get(language).colon_blocks  # a class body's `x = …` are its fields
     tree = syntax.parse_text(language, text) if syntax.grammar(language) is not None else None
     if tree is None:
         return found
@@ -90,7 +90,7 @@ def _syntax_lines(text: str, language: str) -> dict[str, set[int]]:
         row = node.start_point[0]
         if node.type in field_types:
             found["field"].add(row)
-        elif node.type == "expression_statement" and language == "python" and node.parent is not None \
+        elif node.type == "expression_statement" and class_assignments and node.parent is not None \
                 and node.parent.type == "block" and node.parent.parent is not None \
                 and node.parent.parent.type == "class_definition" and node.children \
                 and node.children[0].type == "assignment":
@@ -115,7 +115,8 @@ def candidates(path: str, text: str, language: str) -> list[tuple[str, int, int]
     lines = text.split("\n")
     docs = _docstring_lines(lines, language)
     by_syntax = _syntax_lines(text, language)
-    lisp_attrs, lisp_fields = _lisp_fields(lines) if language == "emacs-lisp" else (set(), set())
+    lang = languages.get(language)
+    lisp_attrs, lisp_fields = _lisp_fields(lines) if lang.lisp else (set(), set())
     out: list[tuple[str, int, int]] = []
     last = max((i for i, l in enumerate(lines) if l.strip()), default=0)
     for i, line in enumerate(lines):
@@ -131,20 +132,20 @@ def candidates(path: str, text: str, language: str) -> list[tuple[str, int, int]
             continue
         if i == last or (i > 20 and i % 7 == 0):
             out.append(("eof", i, ind))
-        if _CLOSER.match(stripped) and language != "emacs-lisp":
+        if _CLOSER.match(stripped) and not lang.lisp:
             out.append(("closer", i, ind))
         elif i in by_syntax["field"] or i in lisp_fields:
             names = re.match(r"\s*(\(\w+\s+)?(static\s+|readonly\s+|pub\s+)?#?[\w-]+\s*", line)
             col = names.end() if names else ind
             out.append(("field", i, col if col < len(line.rstrip()) else ind))
-        elif stripped.startswith(("@", "#[")) or (language == "c" and stripped.startswith("#")) \
+        elif stripped.startswith(("@", "#[")) or (lang.preprocessor and stripped.startswith("#")) \
                 or i in lisp_attrs:
             out.append(("decorator", i, ind))
         elif i in by_syntax["entry"] and stripped.endswith(","):
             out.append(("entry", i, ind))
         else:
             out.append(("indent", i, ind))
-        if language == "emacs-lisp":
+        if lang.lisp:
             m = re.search(r"[\w\"'-]+\){2,}\s*$", line)
             if m and m.start() > ind:
                 out.append(("lisp-closers", i, m.start()))

@@ -31,9 +31,24 @@ class Language:
     empty_body: str = ""
     indent_unit: str = "    "  # the indentation step where the text shows none
     lisp: bool = False  # parens only, read by text/lisp.py; top-level forms start at column 0
+    # How context/ reads the file's imports, resolves them to workspace files and cuts its
+    # outline: "python", "ecmascript", "go", "rust", "c", "lisp"; languages of one family also
+    # share their open documents as similar code. None: no imports read, outline by braces.
+    family: str | None = None
+    # `from pkg import name` may name a module of the package (a file beside `__init__.py`),
+    # and `from . import sibling` names a file.
+    package_modules: bool = False
+    # An `import *` in a module that re-exports is followed to the files it names.
+    star_reexports: bool = True
+    data: bool = False  # a data format, not code: the bench punches no holes in it
+    docstrings: bool = False  # triple-quoted strings hold prose: the bench holes them as comments
+    # `#` lines are preprocessor directives: the bench holes them as decorators. Set for C only,
+    # so that the published bench holes stay what they are.
+    preprocessor: bool = False
 
 
 _C_FAMILY = dict(line_comment="//")
+_ECMASCRIPT = dict(family="ecmascript", line_comment="//")
 _JS_TOP = ("function ", "class ", "export ", "import ", "const ", "let ")
 _TS_TOP = ("function ", "class ", "export ", "import ", "interface ", "type ")
 _DATA_OPENER = re.compile(r"[{\[]\s*$")
@@ -42,24 +57,28 @@ TABLE: tuple[Language, ...] = (
     Language("python", ("tree_sitter_python", "language"), (".py", ".pyi"), line_comment="#",
              block_opener=re.compile(r":\s*(#.*)?$|[(\[{]\s*$"),
              top_level=("def ", "class ", "async def ", "@", "if __name__"),
-             colon_blocks=True, empty_body="pass"),
+             colon_blocks=True, empty_body="pass", family="python", package_modules=True,
+             star_reexports=False, docstrings=True),
     Language("javascript", ("tree_sitter_javascript", "language"), (".js", ".mjs", ".cjs", ".jsx"),
-             ("js",), top_level=_JS_TOP, **_C_FAMILY),
+             ("js",), top_level=_JS_TOP, **_ECMASCRIPT),
     Language("javascriptreact", ("tree_sitter_javascript", "language"), (), ("js-jsx",),
-             top_level=_JS_TOP, **_C_FAMILY),
+             top_level=_JS_TOP, **_ECMASCRIPT),
     Language("typescript", ("tree_sitter_typescript", "language_typescript"), (".ts",), ("ts",),
-             top_level=_TS_TOP, **_C_FAMILY),
+             top_level=_TS_TOP, **_ECMASCRIPT),
     Language("typescriptreact", ("tree_sitter_typescript", "language_tsx"), (".tsx",), ("tsx",),
-             top_level=_TS_TOP, **_C_FAMILY),
+             top_level=_TS_TOP, **_ECMASCRIPT),
     Language("go", ("tree_sitter_go", "language"), (".go",), ("golang",),
-             top_level=("func ", "type ", "var ", "const ", "import "), indent_unit="\t", **_C_FAMILY),
+             top_level=("func ", "type ", "var ", "const ", "import "), indent_unit="\t", family="go",
+             **_C_FAMILY),
     Language("rust", ("tree_sitter_rust", "language"), (".rs",), ("rustic",),
-             top_level=("fn ", "pub ", "impl ", "struct ", "enum ", "mod ", "use ", "#["), **_C_FAMILY),
+             top_level=("fn ", "pub ", "impl ", "struct ", "enum ", "mod ", "use ", "#["), family="rust",
+             **_C_FAMILY),
     Language("c", ("tree_sitter_c", "language"), (".c", ".h"),
-             top_level=("#include", "#define", "static ", "typedef "), **_C_FAMILY),
+             top_level=("#include", "#define", "static ", "typedef "), family="c", preprocessor=True,
+             **_C_FAMILY),
     Language("cpp", ("tree_sitter_cpp", "language"), (".cc", ".cpp", ".cxx", ".hpp"), ("c++",),
              top_level=("#include", "#define", "static ", "typedef ", "namespace ", "template"),
-             **_C_FAMILY),
+             family="c", **_C_FAMILY),
     Language("java", ("tree_sitter_java", "language"), (".java",),
              top_level=("public ", "private ", "protected ", "class ", "import "), **_C_FAMILY),
     Language("lua", ("tree_sitter_lua", "language"), (".lua",), line_comment="--",
@@ -74,14 +93,14 @@ TABLE: tuple[Language, ...] = (
                                      r"module|if|unless|while|until|case)\b.*$|[{(\[]\s*$"),
              top_level=("def ", "class ", "module ")),
     Language("json", ("tree_sitter_json", "language"), (".json",), line_comment="//",
-             block_opener=_DATA_OPENER),
+             block_opener=_DATA_OPENER, data=True),
     Language("yaml", ("tree_sitter_yaml", "language"), (".yaml", ".yml"), line_comment="#",
-             block_opener=re.compile(r":\s*$|-\s*$")),
+             block_opener=re.compile(r":\s*$|-\s*$"), data=True),
     Language("toml", ("tree_sitter_toml", "language"), (".toml",), line_comment="#",
-             block_opener=_DATA_OPENER),
+             block_opener=_DATA_OPENER, data=True),
     Language("emacs-lisp", None, (".el",), ("elisp",), line_comment=";",
              top_level=("(defun ", "(defvar ", "(defcustom ", "(defmacro ", "(provide ", "(require "),
-             lisp=True),
+             lisp=True, family="lisp"),
 )
 
 LANGUAGES: dict[str, Language] = {lang.name: lang for lang in TABLE}
