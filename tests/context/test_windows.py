@@ -355,7 +355,7 @@ def test_the_suffix_of_a_long_cursor_line_is_cut_to_max_suffix_tokens():
     assert ctx.suffix and words(ctx.suffix) <= 16, ctx.suffix
 
 
-REAL = Path(__file__).parent / "bench" / "data" / "real"
+REAL = Path(__file__).parents[1] / "bench" / "data" / "real"
 
 
 @pytest.mark.parametrize("path, language, line, header", [
