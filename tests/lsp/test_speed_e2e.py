@@ -12,8 +12,12 @@ from conftest import ready_session, requires_model
 
 pytestmark = [requires_model, pytest.mark.asyncio(loop_scope="module")]
 
-# Long enough that a generation is still running when the test cancels it.
-OPTIONS = {"completion": {"debounceMs": 0, "maxTokens": 120}}
+# Long enough that a generation is still running when the test cancels it. The tests share one
+# session and leave their documents open: context from the other open documents and their edits
+# would show the model the lists of earlier tests, and it would close this one at once instead of
+# writing the long generation the cancels need.
+OPTIONS = {"completion": {"debounceMs": 0, "maxTokens": 120},
+           "context": {"openDocumentsTokens": 0, "recentEditsTokens": 0}}
 # A list the model keeps extending line after line: a long multi-line generation.
 PRIMES = "PRIMES = [\n    2,\n    3,\n    5,\n    7,\n    \n]\n"
 PRIMES_CURSOR = (5, 4)
