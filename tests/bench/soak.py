@@ -90,7 +90,13 @@ async def soak(requests: int = 2000, seed: int = 1, max_tokens: int = 16, warmup
             return None
 
     async def mark(label: str) -> dict:
-        status = (await server.request("ghostwright/status", {}))["result"]
+        # A generation cancelled by the last requests may still be finishing its token: wait until
+        # the device is idle, or its task is counted as if it had leaked.
+        for _ in range(200):
+            status = (await server.request("ghostwright/status", {}))["result"]
+            if not any(b.get("generating") for b in status.get("backends") or []):
+                break
+            await asyncio.sleep(0.05)
         m = {"at": label, "sent": counts["sent"], "rss_mb": round(rss_mb(pid), 1),
              "seconds": round(time.monotonic() - started, 1),
              **{k: status.get(k) for k in ("threads", "tasks", "inFlight", "rpcFutures", "pythonBlocks", "pythonHeapBytes")}}
