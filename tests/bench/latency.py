@@ -81,7 +81,7 @@ class Editor(RawServer):
     def position(self, offset: int) -> dict:
         line = self.text.count("\n", 0, offset)
         start = self.text.rfind("\n", 0, offset) + 1
-        return {"line": line, "character": offset - start}  # no character past U+FFFF in the inputs: UTF-16 = code points
+        return {"line": line, "character": offset - start}  # BMP-only inputs: UTF-16 = code points
 
     def edit(self, start: int, end: int, new: str) -> None:
         a, b = self.position(start), self.position(end)
