@@ -152,7 +152,7 @@ def _globs(default: tuple[str, ...], doc: str) -> Any:
 class ContextConfig:
     """How much of the document and of the workspace the prompt sees ([context.md](context.md))."""
 
-    max_prefix_tokens: int = _range(512, 16, 8192, "the window left of the cursor, in model tokens")
+    max_prefix_tokens: int = _range(1024, 16, 8192, "the window left of the cursor, in model tokens")
     max_suffix_tokens: int = _range(128, 0, 4096, "the window right of the cursor, in model tokens")
     definitions_tokens: int = _range(
         384, 0, 4096,

@@ -314,7 +314,7 @@ def test_a_word_the_same_as_the_one_before_the_cursor_is_no_repeat():
     ("python/attrs-24.2.0/validators.py", 'def _parse(value):\n    """Parse the value',
      "def _parse(value):"),
     ("c/markupsafe-2.1.5/_speedups.c", "static int\nmodule_exec(PyObject *m)\n{\n  if (PyModule_AddFunctions(m,",
-     "static int\nmodule_exec(PyObject *m)"),
+     "static int\nmodule_exec(PyObject *m)\n{"),
 ])
 def test_at_the_end_of_a_file_an_unfinished_definition_offers_its_head(path, raw, head):
     """The model ran out of tokens inside a new definition: its head is offered (and judged as

@@ -260,6 +260,9 @@ def _open_quote(ctx: Context) -> str:
     return quote
 
 
+_OWN_LINE_OPENER = re.compile(r"[ \t]*\n[ \t]*\{")
+
+
 def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
     """Never close more than the prefix left open (less what the suffix closes), and in the final
     text, never leave brackets of the completion's own open (for Lisps: balanced parens)."""
@@ -305,7 +308,12 @@ def balance_brackets(text: str, ctx: Context, final: bool) -> tuple[str, bool]:
         nl = text.find("\n", start)
         first_end = len(text) if nl == -1 else nl
         if last_balanced >= first_end:
-            return text[:last_balanced].rstrip(), False
+            # A block opened on a line of its own (`{` under a C function's head) goes with the
+            # head: the syntax check then judges it as the head of a block.
+            head = text[:last_balanced].rstrip()
+            if _OWN_LINE_OPENER.fullmatch(text, len(head), last_balanced + 1):
+                head = text[:last_balanced + 1]
+            return head, False
         # Not even the first line is balanced: rather than part of it or nothing, the whole
         # first line (the head of a block the user goes on writing); languages with a grammar
         # have it checked next, as the head of a block.
@@ -348,8 +356,10 @@ def best_syntax_cut(text: str, ctx: Context) -> str:
         if candidate.strip() and judge.fits(len(ctx.prefix), candidate):
             return candidate
     # The head of a block the model had not finished (the user writes the rest): the whole
-    # text when it is one (a signature over several lines), else its first line.
-    for head in dict.fromkeys((text.rstrip(), text[: start + len(first)].rstrip())):
+    # text when it is one (a signature over several lines), else the longest run of its lines
+    # that ends opening a block (a C function's `{` on a line of its own), else its first line.
+    opened = [text[:end].rstrip() for end in cuts if text[:end].rstrip().endswith(("{", ":"))]
+    for head in dict.fromkeys((text.rstrip(), *opened, text[: start + len(first)].rstrip())):
         closing = _block_end(head, ctx) if head.endswith(("{", ":")) else None
         if closing is not None and judge.fits(len(ctx.prefix), head + closing):
             return head
