@@ -58,6 +58,10 @@ class CrossFile:
     def files(self) -> RepoFiles:
         return RepoFiles(self.repo, self.path, tuple((s.path, s.text) for s in self.snippets), self.comment)
 
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.snippets)
+
     def summary(self) -> dict:
         """Per source: tokens and files, as `ghostwright/status` and `ghostwright complete` show them."""
         out: dict = {}
@@ -330,18 +334,26 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
            count: TokenCounter) -> CrossFile | None:
     """Other files' context for a completion at `offset` of `doc`; None when there is none (all
     budgets 0, nothing found): the prompt is then the current file's alone."""
-    if s is None or doc.text_only or not (config.definitions_tokens or config.open_documents_tokens
-                                          or config.recent_edits_tokens):
+    if s is None or doc.text_only or not config.other_files_tokens or not (
+            config.definitions_tokens or config.open_documents_tokens or config.recent_edits_tokens):
         return None
     language = language_of(doc.language_id, doc.uri)
     path = path_of(doc.uri)
-    snippets: list[Snippet] = []
-    if config.recent_edits_tokens:
-        snippets += _recent_edits(doc, config.recent_edits_tokens, s, count)
-    if config.definitions_tokens and path is not None:
-        snippets += _definitions(doc, offset, path, language, config.definitions_tokens, _Files(s), count)
-    if config.open_documents_tokens:
-        snippets += _open_documents(doc, offset, language, config.open_documents_tokens, s, count)
+    # One budget for all of them (what a prompt may grow by), filled in the order of what helps
+    # most: definitions, then recent edits, then similar snippets; shown in the order of SOURCES.
+    left = config.other_files_tokens
+    found: dict[str, list[Snippet]] = {}
+    if config.definitions_tokens and path is not None and left >= MIN_CUT_TOKENS:
+        found["definitions"] = _definitions(doc, offset, path, language, min(config.definitions_tokens, left),
+                                            _Files(s), count)
+        left -= sum(sn.tokens for sn in found["definitions"])
+    if config.recent_edits_tokens and left >= MIN_CUT_TOKENS:
+        found["recentEdits"] = _recent_edits(doc, min(config.recent_edits_tokens, left), s, count)
+        left -= sum(sn.tokens for sn in found["recentEdits"])
+    if config.open_documents_tokens and left >= MIN_CUT_TOKENS:
+        found["openDocuments"] = _open_documents(doc, offset, language, min(config.open_documents_tokens, left),
+                                                 s, count)
+    snippets = [sn for source in SOURCES for sn in found.get(source, ())]
     if not snippets:
         return None
     here = s.relative(path) if path is not None else urlparse(doc.uri).path.rsplit("/", 1)[-1]
