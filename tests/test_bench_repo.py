@@ -107,7 +107,7 @@ def test_the_workspace_on_disk_has_the_rest_of_the_line_taken_out_then_put_back(
 def test_the_in_file_setting_turns_every_source_off_and_the_others_keep_the_budgets():
     options = repo_code.settings_options(repo_code.BUDGETS)
     assert set(options) == set(repo_code.SETTINGS)
-    assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens"}
+    assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens", "otherFilesTokens"}
     assert options["in-file"] == dict.fromkeys(repo_code.BUDGETS, 0)
     assert options["workspace"] == options["workspace+open"] == repo_code.BUDGETS
     assert all(v > 0 for v in repo_code.BUDGETS.values())

@@ -31,7 +31,7 @@ KINDS = ("attribute", "call-args")  # after `module.`; after the `(` of a call t
 SETTINGS = ("in-file", "workspace", "workspace+open")
 # The budgets of the two workspace settings where the server's config has no default for them;
 # the in-file setting sets all three to 0.
-BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128}
+BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128, "otherFilesTokens": 256}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ FILES_PER_IMPORT = 8
 COUNTED_CHARS = 400_000
 # Names per line of the list of a module's names shown when the cursor is right after `module.`.
 NAMES_PER_LINE = 8
+# A signature joined from several lines is kept up to this length; past it, its first line only.
+ONE_LINE = 120
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
@@ -100,9 +102,27 @@ def after_module(namespace: str, line_before: str) -> str | None:
     return m.group(1) if m else None
 
 
-def _offered(name: str, typed: str, in_file: set[str]) -> bool:
-    """A public name of the module, matching what was typed of it, that the file does not use yet."""
-    return not name.startswith("_") and name.startswith(typed) and name not in in_file
+def _offered(name: str, in_file: set[str]) -> bool:
+    """A public name of the module that the file does not use yet."""
+    return not name.startswith("_") and name not in in_file
+
+
+def one_line(text: str) -> str:
+    """An outline entry's head on one line: its signature (one over several lines joined), then ` …`
+    when a body or members followed."""
+    lines = text.split("\n")
+    head: list[str] = []
+    depth = 0
+    for line in lines:
+        head.append(line.strip() if head else line.rstrip())
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        if depth <= 0:
+            break
+    out = re.sub(r"([(\[{]) ", r"\1", " ".join(head))
+    out = re.sub(r",? ([)\]}])", r"\1", out)
+    if len(head) > 1 and len(out) > ONE_LINE:  # a body, not a signature, was joined
+        return lines[0].rstrip() + " …"
+    return out if len(head) == len(lines) or out.endswith((":", "…")) else out + " …"
 
 
 def _names_list(comment: str, names: list[str]) -> str:
@@ -300,17 +320,18 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             line: int, namespace: str = "") -> None:
         shown = files.relative(file)
         # Right after `module.`: the model must pick one of the module's names, most likely one the
-        # file does not use yet (those it uses are in the prompt already), so those come first.
+        # file does not use yet (those it uses are in the prompt already), so those come first. Not
+        # narrowed by what was typed of the name: typing on keeps the block (and the cached prefill).
         typed = after_module(namespace, line_before) if namespace else None
         offered: set[str] = set()
         if typed is not None:
             in_file = set(re.findall(re.escape(namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", text[:offset - len(typed)]))
             in_file |= set(re.findall(re.escape(namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", text[offset:]))
             offered = {e.name for e in entries if e.text and (file, e.name) not in seen
-                       and any(_offered(n, typed, in_file) for n in _IDENT.findall(e.name))}
+                       and any(_offered(n, in_file) for n in _IDENT.findall(e.name))}
             # `const {a, b} = …` binds a and b: the list names each.
             listed = [n for e in entries if e.name in offered for n in _IDENT.findall(e.name)
-                      if _offered(n, typed, in_file)]
+                      if _offered(n, in_file)]
             if listed and (file, "") not in seen:
                 seen.add((file, ""))
                 names = _names_list(comment, list(dict.fromkeys(listed)))
@@ -321,6 +342,10 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             if (file, entry.name) in seen:
                 continue
             seen.add((file, entry.name))
+            if entry.name in offered:  # one line each: as many of the module's names as the budget holds
+                head = one_line(entry.brief)
+                out.append(Found(shown, head, head, 5, (line, i)))
+                continue
             priority = 6 if entry.name == called else 5 if entry.name in offered else 4 if entry.name in fresh \
                 else 3 if entry.name in attrs else 2 if entry.name in near else 1 if used else 0
             out.append(Found(shown, entry.text, entry.brief, priority, (line, i)))
@@ -343,8 +368,9 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                     for sub in subs:
                         sub_entries = files.outline(sub)
                         if sub_entries:
-                            sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                            add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line, name)
+                            local = imp.local(name)
+                            sub_attrs = set(re.findall(re.escape(local) + r"\.(\w+)", around))
+                            add(sub, sub_entries, None, sub_attrs, local in near or name in fresh, imp.line, local)
                     if not subs:
                         for origin in _reexported(language, target, name, files):
                             add(origin, files.outline(origin) or [], {name}, attrs, used, imp.line)
@@ -354,6 +380,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                 for sub in _submodule(language, imp, name, path, files):
                     sub_entries = files.outline(sub)
                     if sub_entries:
-                        sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                        add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line, name)
+                        local = imp.local(name)
+                        sub_attrs = set(re.findall(re.escape(local) + r"\.(\w+)", around))
+                        add(sub, sub_entries, None, sub_attrs, local in near or name in fresh, imp.line, local)
     return out
