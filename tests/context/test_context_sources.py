@@ -317,14 +317,19 @@ def test_a_name_a_package_re_exports_and_one_defined_under_type_checking_are_fou
     s.close()
 
 
-def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+def used_helpers(root: Path, more: str, imported: str, last_line: str) -> str:
+    """A module of twelve helpers the file uses near the cursor, and `more`; the file's text."""
     many = "".join(f"def used_{i}(value, other=None):\n    \"\"\"Used helper {i}.\"\"\"\n    return value\n\n"
                    for i in range(12))
-    root = write(tmp_path / "ws", {"pkg/helpers.py": many + "def compute_total(orders, tax_rate):\n"
-                                   "    return 0\n"})
+    write(root, {"pkg/helpers.py": many + more})
     names = ", ".join(f"used_{i}" for i in range(12))
-    text = f"from .helpers import {names}, compute_total\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
-        + "total = \n"
+    return f"from .helpers import {names}, {imported}\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
+        + last_line
+
+
+def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+    root = tmp_path / "ws"
+    text = used_helpers(root, "def compute_total(orders, tax_rate):\n    return 0\n", "compute_total", "total = \n")
     config = ContextConfig(definitions_tokens=60, open_documents_tokens=0, recent_edits_tokens=0)
     cross = gather(s := around(root), document(root / "pkg/app.py", text), config=config)
     assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
@@ -384,13 +389,9 @@ def test_right_after_module_dot_the_list_stays_while_the_name_is_typed(tmp_path)
 
 
 def test_the_function_called_at_the_cursor_wins_a_small_budget(tmp_path):
-    many = "".join(f"def used_{i}(value, other=None):\n    \"\"\"Used helper {i}.\"\"\"\n    return value\n\n"
-                   for i in range(12))
-    root = write(tmp_path / "ws", {"pkg/helpers.py": many + "def not_yet(a):\n    return a\n\n"
-                                   "def compute_total(orders, tax_rate):\n    return 0\n"})
-    names = ", ".join(f"used_{i}" for i in range(12))
-    text = f"from .helpers import {names}, not_yet, compute_total\n\n" \
-        + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) + "total = compute_total(\n"
+    root = tmp_path / "ws"
+    text = used_helpers(root, "def not_yet(a):\n    return a\n\ndef compute_total(orders, tax_rate):\n    return 0\n",
+                        "not_yet, compute_total", "total = compute_total(\n")
     config = ContextConfig(definitions_tokens=30, open_documents_tokens=0, recent_edits_tokens=0)
     cross = gather(s := around(root), document(root / "pkg/app.py", text), len(text) - 1, config)
     assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
@@ -432,3 +433,15 @@ def test_other_files_take_the_room_of_the_far_end_of_the_prefix(workspace):
     assert count(with_files.ctx.prefix) <= Config().context.max_prefix_tokens - with_files.cross.tokens
     assert count(with_files.ctx.prefix) <= count(alone.ctx.prefix) - with_files.cross.tokens + 40
     assert count(with_files.request.prompt) <= count(alone.request.prompt) + 40
+
+
+def test_a_module_imported_under_another_name_is_followed_under_that_name(tmp_path):
+    root = write(tmp_path / "ws", {"pkg/__init__.py": "", "pkg/version.py":
+                                   "class InvalidVersion(ValueError):\n    \"\"\"Not a version.\"\"\"\n\n\n"
+                                   "def parse(text):\n    return text\n"})
+    text = "from . import version as version_module\n\ntry:\n    v = version_module.parse(s)\nexcept version_module.\n"
+    config = ContextConfig(definitions_tokens=40, open_documents_tokens=0, recent_edits_tokens=0)
+    cross = gather(s := around(root), document(root / "pkg/meta.py", text), len(text) - 1, config)
+    shown = cross.files().files[0][1]
+    assert shown.startswith("# InvalidVersion\nclass InvalidVersion(ValueError):"), shown
+    s.close()
