@@ -125,6 +125,12 @@ def one_line(text: str) -> str:
     return out if len(head) == len(lines) or out.endswith((":", "…")) else out + " …"
 
 
+def comment_of(language: str) -> str:
+    """What begins a comment line of `language` in the prompt (`;;` in a Lisp)."""
+    comment = languages.get(language).line_comment or "//"
+    return comment * 2 if comment == ";" else comment
+
+
 def _names_list(comment: str, names: list[str]) -> str:
     """The names a module offers, as comment lines of a few names each (a budget can cut between lines)."""
     rows = [names[i:i + NAMES_PER_LINE] for i in range(0, len(names), NAMES_PER_LINE)]
@@ -311,8 +317,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
     fresh = _not_used_yet(text, imps, tree)
     line_before = text[text.rfind("\n", 0, offset) + 1:offset]
     called = called_at(line_before)
-    comment = languages.get(language).line_comment or "//"
-    comment = comment * 2 if comment == ";" else comment
+    comment = comment_of(language)
     out: list[Found] = []
     seen: set[tuple[str, str]] = set()
 
@@ -346,7 +351,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                 head = one_line(entry.brief)
                 out.append(Found(shown, head, head, 5, (line, i)))
                 continue
-            priority = 6 if entry.name == called else 5 if entry.name in offered else 4 if entry.name in fresh \
+            priority = 6 if entry.name == called else 4 if entry.name in fresh \
                 else 3 if entry.name in attrs else 2 if entry.name in near else 1 if used else 0
             out.append(Found(shown, entry.text, entry.brief, priority, (line, i)))
 

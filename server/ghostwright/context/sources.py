@@ -357,5 +357,4 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
     if not snippets:
         return None
     here = s.relative(path) if path is not None else urlparse(doc.uri).path.rsplit("/", 1)[-1]
-    comment = languages.get(language).line_comment or "//"
-    return CrossFile(s.repo_name(path), here, tuple(snippets), comment * 2 if comment == ";" else comment)
+    return CrossFile(s.repo_name(path), here, tuple(snippets), definitions.comment_of(language))
