@@ -49,6 +49,7 @@ UTIL_JS = 'export function formatPrice(amountCents, currency = "EUR") {\n  retur
           "export const TAX_RATE = 0.2\n"
 APP_JS = "import { formatPrice } from './util'\nconst { roundUp } = require('./numbers')\nconst total = 1234\n" \
          "console.log()\n"
+DRAW = "def draw(shape, canvas):\n    pts = shape.points\n    width = canvas.width\n    return pts, width\n"
 NUMBERS_JS = "function roundUp(x, step) {\n  return Math.ceil(x / step) * step\n}\nmodule.exports = { roundUp }\n"
 
 
@@ -339,6 +340,7 @@ def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
 def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
     s = around(workspace)
     s.used(document(workspace / "web/util.js"))  # another open document, another language: not shown
+    s.used(document(workspace / "pkg/draw.py", DRAW))
     other = document(workspace / "pkg/geometry.py")
     s.used(other)
     other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
@@ -350,7 +352,7 @@ def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
         cross = gather(s, doc, text.index("area = ") + len("area = ") + len(typed))
         used = cross.summary()
         assert set(used) == {"definitions", "recentEdits", "openDocuments"}, used
-        assert used["openDocuments"]["files"] == ["pkg/geometry.py"]
+        assert used["openDocuments"]["files"] == ["pkg/draw.py"]
         blocks.add(QWEN.render("", "", cross.files()).split("<|fim_prefix|>")[0])
     assert len(blocks) == 1, blocks
 
@@ -400,6 +402,7 @@ def test_the_function_called_at_the_cursor_wins_a_small_budget(tmp_path):
 
 def test_all_sources_together_keep_to_the_other_files_budget_definitions_first(workspace):
     s = around(workspace)
+    s.used(document(workspace / "pkg/draw.py", DRAW))
     other = document(workspace / "pkg/geometry.py")
     s.used(other)
     other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
@@ -445,3 +448,14 @@ def test_a_module_imported_under_another_name_is_followed_under_that_name(tmp_pa
     shown = cross.files().files[0][1]
     assert shown.startswith("# InvalidVersion\nclass InvalidVersion(ValueError):"), shown
     s.close()
+
+
+def test_an_open_file_the_definitions_outline_gives_no_similar_snippet_of_it_too(workspace):
+    s = around(workspace)
+    s.used(document(workspace / "pkg/geometry.py"))
+    doc = document(workspace / "pkg/main.py")
+    used = gather(s, doc).summary()
+    assert used["definitions"]["files"] == ["pkg/geometry.py"] and "openDocuments" not in used, used
+    s.used(document(workspace / "pkg/draw.py", DRAW))  # one the definitions do not show still comes
+    used = gather(s, doc).summary()
+    assert used["openDocuments"]["files"] == ["pkg/draw.py"], used

@@ -296,11 +296,14 @@ def _definitions(doc: Document, offset: int, path: str, language: str, budget: i
 
 
 def _open_documents(doc: Document, offset: int, language: str, budget: int, s: Surroundings,
-                    count: TokenCounter) -> list[Snippet]:
+                    count: TokenCounter, outlined: set[str] = frozenset()) -> list[Snippet]:
+    """Snippets of other open documents like the lines above the cursor, but none of a file whose
+    outline the definitions show already: a second view of it costs prefill and seldom a name."""
     def family(name: str) -> str:  # languages of one family read each other's code as similar
         return languages.get(name).family or name
 
-    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)]
+    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)
+              and s.relative(path_of(d.uri) or d.uri) not in outlined]
     similar = open_documents.most_similar(open_documents.query(doc.text, offset),
                                           [(d.uri, d.version, d.text) for d in others])
     out, left = [], budget
@@ -352,7 +355,7 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
         left -= sum(sn.tokens for sn in found["recentEdits"])
     if config.open_documents_tokens and left >= MIN_CUT_TOKENS:
         found["openDocuments"] = _open_documents(doc, offset, language, min(config.open_documents_tokens, left),
-                                                 s, count)
+                                                 s, count, {sn.path for sn in found.get("definitions", ())})
     snippets = [sn for source in SOURCES for sn in found.get(source, ())]
     if not snippets:
         return None
