@@ -535,7 +535,7 @@ def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: di
     budget_text = ", ".join(f"`context.{k}` {v}" for k, v in budgets.items())
     return "\n".join([
         f"{source or run_header(max_tokens)}; {n_holes} holes; workspace settings with {budget_text} "
-        "(in-file only: all three 0).",
+        "(in-file only: all of them 0).",
         "",
         *table([(l, "all") for l in languages] + [("all", "all")], "language", lambda k: k[0]),
         "",
