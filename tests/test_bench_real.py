@@ -65,3 +65,20 @@ def test_scores_count_the_first_line_only_and_empty_answers():
     score.add(hole, "", 0.3)
     assert (score.n, score.exact, score.empty) == (2, 1, 1)
     assert score.similarity == [100.0, 0.0]
+
+
+def test_a_hole_resumed_for_another_system_counts_once_in_the_tables(tmp_path):
+    """A baseline-only run resumed to add ghostwright's answers appends a second record of the
+    hole: the tables must count the hole once, with both answers."""
+    import json
+
+    hole = HOLES[0]
+    first = {"id": hole.task_id, "language": hole.language, "place": hole.place, "expected": hole.expected,
+             "baseline": hole.expected, "baseline_s": 2.0}
+    both = dict(first, ghostwright="", ghostwright_s=1.0)
+    trace = tmp_path / "trace.jsonl"
+    trace.write_text(json.dumps(first) + "\n" + json.dumps(both) + "\n", encoding="utf-8")
+    assert real_code.read_trace(trace) == [both]
+    table = real_code.table_from_traces([trace], real_code.PER_LANGUAGE, real_code.LANGUAGES)
+    rows = [line for line in table.splitlines() if line.startswith(f"| {hole.language} |")]
+    assert [row.split(" | ")[2] for row in rows] == ["1", "1"], rows  # n = 1 for each system

@@ -15,15 +15,14 @@ import statistics
 import time
 from pathlib import Path
 
+from bench.inputs import LARGE, SMALL
 from fake_ollama import FakeProcess
 from ghostwright import config as configuration
 from ghostwright.engine.engine import Engine
 from ghostwright.backends.router import GPU
 
-ROOT = Path(__file__).resolve().parents[2]
-PINNED = ROOT / "tests/bench/data/pinned"
-
-FILES = [PINNED / "scheduler.py", ROOT / "docs/examples/shapes.py"]
+# Typed top to bottom: real files of pinned packages (bench.inputs), a larger one and a small one.
+FILES = [LARGE, SMALL]
 
 
 def replay_points(text: str, every: int) -> list[tuple[str, int]]:
@@ -88,9 +87,10 @@ async def main(every: int, weak: float) -> dict:
 
         # 1. The typing replay with both backends up.
         runs = []
-        for path in FILES:
-            for text, offset in replay_points(path.read_text(encoding="utf-8"), every):
-                runs.append(await timed(engine, path.as_uri(), text, offset))
+        for n, source in enumerate(FILES):
+            uri = f"file:///bench/{n}/{source.path.rsplit('/', 1)[-1]}"
+            for text, offset in replay_points(source.text(), every):
+                runs.append(await timed(engine, uri, text, offset))
         routes = dict(router.routes)
         served = len([r for r in runs if r["backend"]])
         by_backend = {b: [r["ms"] for r in runs if r["backend"] == b] for b in ("openvino", "ollama")}

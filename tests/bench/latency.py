@@ -19,15 +19,10 @@ from pathlib import Path
 
 from ghostwright.backends.base import percentiles
 from ghostwright.lsp.methods import PARTIAL, STATUS
+from bench.inputs import REPLAY, REPLAY_FUNCTION, function_span, long_file
 from rawlsp import RawServer
 
-PINNED = Path(__file__).resolve().parent / "data" / "pinned"
 INLINE = "textDocument/inlineCompletion"
-# The replay types this function of a real module (a pinned copy of an early documents.py, so a
-# change to the package never changes the input), as a user would write it anew.
-REPLAY_FILE = PINNED / "documents.py"
-REPLAY_START = "    def offset_at("
-REPLAY_END = "    def apply_change("
 
 
 
@@ -86,7 +81,7 @@ class Editor(RawServer):
     def position(self, offset: int) -> dict:
         line = self.text.count("\n", 0, offset)
         start = self.text.rfind("\n", 0, offset) + 1
-        return {"line": line, "character": offset - start}  # ASCII source: UTF-16 = code points
+        return {"line": line, "character": offset - start}  # BMP-only inputs: UTF-16 = code points
 
     def edit(self, start: int, end: int, new: str) -> None:
         a, b = self.position(start), self.position(end)
@@ -164,14 +159,15 @@ class ReplayResult:
 
 
 async def replay(seed: int, limit: int, options: dict | None = None) -> ReplayResult:
-    source = REPLAY_FILE.read_text(encoding="utf-8")
-    start, end = source.index(REPLAY_START), source.index(REPLAY_END)
+    # A method of a real module (bench.inputs.REPLAY), typed anew as a user would write it.
+    source = REPLAY.text()
+    start, end = function_span(source, REPLAY_FUNCTION)
     # Written on a line of its own, as a new function is, with the rest of the file below it.
     target = source[start:end].rstrip("\n")[:limit]
     editor = await Editor.launch(options or {})  # the defaults: adaptive debounce, cache on
     result = ReplayResult()
     try:
-        editor.open(source[:start] + "\n\n" + source[end:])
+        editor.open(source[:start] + "\n\n" + source[end:].lstrip("\n"))
         before = await editor.counters()
         cursor, typed = start, 0
         keys = human_schedule(target, seed)
@@ -272,19 +268,6 @@ STATEMENT = "n = 1"  # typed a key at a time at each place, a request after each
 EDITOR_IDLE_S = 0.05
 
 
-def big_file(lines: int = 5000) -> str:
-    """A file of at least `lines` lines of real code: the pinned modules, repeated, whole (a
-    module cut in the middle would leave a syntax error at the end of the file)."""
-    sources = [p.read_text(encoding="utf-8") for p in sorted(PINNED.glob("*.py"))]
-    out: list[str] = []
-    while len(out) < lines:
-        for text in sources:
-            out.extend(text.splitlines())
-            if len(out) >= lines:
-                break
-    return "\n".join(out) + "\n"
-
-
 async def overhead(samples: int, seed: int) -> dict:
     editor = await Editor.launch({"completion": {"debounceMs": 0, "maxTokens": 8}})
     rng = random.Random(seed)
@@ -292,7 +275,7 @@ async def overhead(samples: int, seed: int) -> dict:
     inside: list[float] = []
     e2e: list[float] = []
     try:
-        editor.open(big_file(), "file:///bench/big.py")
+        editor.open(long_file(5000), "file:///bench/big.py")
         end = 0
         for n in range(samples):
             # The user opens a line at one place and types a statement, then moves on: the first
@@ -343,7 +326,7 @@ async def warm_cold(rounds: int) -> dict:
     backend = make_backend(configuration.Config(), Hooks())
     await backend.load(lambda _m: None)
     assert backend.template is not None
-    text = big_file(3000)
+    text = long_file(3000)
     template = backend.template
 
     async def ttft(prompt: str) -> float:
@@ -388,7 +371,7 @@ def report(rep: ReplayResult | None, over: dict | None, wc: dict | None) -> str:
         k = max(1, rep.keystrokes)
         pf = percentiles(rep.pause_first_ms, (50, 95))
         lines += [
-            "**Typing replay** (pinned `documents.py`, `offset_at` to `position_at`, typed with a seeded human rhythm;"
+            f"**Typing replay** ({REPLAY.label}, `{REPLAY_FUNCTION}`, typed with a seeded human rhythm;"
             " a suggestion that is exactly the next text is accepted at the end of a pause):", "",
             "| figure | value | goal |", "|---|---|---|",
             f"| keystrokes (incl. backspaces, accepts) | {rep.keystrokes} | |",

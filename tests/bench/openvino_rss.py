@@ -1,11 +1,12 @@
 """Resident memory of a bare OpenVINO GenAI pipeline over many prompts of varied length (no ghostwright code).
 
-Separates OpenVINO's own growth from the server's; run two configurations at once to compare:
-  python tests/bench/openvino_rss.py                          # the server's defaults (caches at 32)
-  python tests/bench/openvino_rss.py --runtime-cache 0        # CPU_RUNTIME_CACHE_CAPACITY=0
-  ONEDNN_PRIMITIVE_CACHE_CAPACITY=128 python tests/bench/openvino_rss.py --runtime-cache 128
-  MALLOC_ARENA_MAX=2 python tests/bench/openvino_rss.py --trim
-  python tests/bench/openvino_rss.py --prompts code --distinct 12 --stop-after 2   # cancels, warm caches
+Separates OpenVINO's own growth from the server's; run two configurations at once to compare
+(from the repository root, with PYTHONPATH=server:tests):
+  python -m bench.openvino_rss                          # the server's defaults (caches at 32)
+  python -m bench.openvino_rss --runtime-cache 0        # CPU_RUNTIME_CACHE_CAPACITY=0
+  ONEDNN_PRIMITIVE_CACHE_CAPACITY=128 python -m bench.openvino_rss --runtime-cache 128
+  MALLOC_ARENA_MAX=2 python -m bench.openvino_rss --trim
+  python -m bench.openvino_rss --prompts code --distinct 12 --stop-after 2   # cancels, warm caches
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ import os
 import random
 import re
 import time
-from pathlib import Path
 
 import ghostwright  # noqa: F401  (blocks OpenVINO's telemetry and bounds oneDNN's cache before openvino loads)
 from ghostwright.models import store as model_store
+from bench.inputs import LARGE, MEDIUM, REPLAY, SMALL
 
 
 def rss_mb() -> float:
@@ -34,8 +35,8 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=240)
     parser.add_argument("--trim", action="store_true", help="malloc_trim(0) after every call")
     parser.add_argument("--prompts", choices=["repeat", "code"], default="repeat",
-                        help="repeat: one function repeated 1-40 times; code: windows of this repository's "
-                             "source up to 2 KB + 0.5 KB (the server's 512 + 128-token windows)")
+                        help="repeat: one function repeated 1-40 times; code: windows of the "
+                             "benches' real files (bench.inputs) up to 2 KB + 0.5 KB (the server's 512 + 128-token windows)")
     parser.add_argument("--distinct", type=int, default=0, help="cycle through this many prompts (0: a new one each call)")
     parser.add_argument("--stop-after", type=int, default=0, help="stop every generation after this many tokens, "
                         "as a cancel does (0: run to max_new_tokens)")
@@ -51,7 +52,7 @@ def main() -> None:
     label = (f"{args.prompts}, runtime cache {args.runtime_cache}, oneDNN {os.environ.get('ONEDNN_PRIMITIVE_CACHE_CAPACITY')}, "
              f"MALLOC_ARENA_MAX {os.environ.get('MALLOC_ARENA_MAX', '-')}, trim {args.trim}, kv blocks {args.kv_blocks}, "
              f"distinct {args.distinct}, stop after {args.stop_after}")
-    source = "".join(p.read_text() for p in sorted((Path(__file__).parent / "data" / "pinned").glob("*.py")))
+    source = "".join(f.text() for f in (REPLAY, SMALL, MEDIUM, LARGE))
     pipe = openvino_genai.LLMPipeline(str(model_store.default_model_path()), "CPU", **props)
     config = openvino_genai.GenerationConfig()
     config.max_new_tokens = 4

@@ -63,13 +63,16 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     started = time.monotonic()
     try:
         for n, hole in enumerate(holes):
-            if hole.task_id in done and all(who in done[hole.task_id] for who in systems):
-                score_record(scores, hole, done[hole.task_id], systems)
+            prior = done.get(hole.task_id, {})
+            if all(who in prior for who in systems):
+                score_record(scores, hole, prior, systems)
                 continue
             record = {"id": hole.task_id, "language": hole.language, "place": hole.place,
                       "expected": hole.expected}
             for who in systems:
-                if who == "ghostwright":
+                if who in prior:  # asked in the run this one resumes: kept as it was
+                    record[who], record[f"{who}_s"] = prior[who], prior[f"{who}_s"]
+                elif who == "ghostwright":
                     uri = f"file:///bench/real/{n}/{Path(hole.path).name}"
                     answer, elapsed, _ = await quality.run_ghostwright(
                         client, hole, n, uri=uri, language_id=LANGUAGE_IDS[hole.language])
@@ -95,7 +98,13 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
 
 
 def read_trace(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """A trace's records, one per hole: a hole resumed later (another system asked) is its last record."""
+    records = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            records[record["id"]] = record
+    return list(records.values())
 
 
 def score_record(scores: dict, hole: Hole, record: dict, systems: tuple[str, ...]) -> None:
@@ -297,7 +306,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--prefix-tokens", type=int, default=None, help="override context.maxPrefixTokens")
     parser.add_argument("--suffix-tokens", type=int, default=None, help="override context.maxSuffixTokens")
     parser.add_argument("--resume", action="store_true",
-                        help="keep the holes the --trace (or --raw) file has answered")
+                        help="keep the answers the --trace (or --raw) file has, per system, and ask for the rest")
     parser.add_argument("--quiet", action="store_true", help="--reclean: the table only, not each changed answer")
     parser.add_argument("--table", type=Path, nargs="+", default=None,
                         help="print (and with --write, write) the tables of earlier runs' traces")

@@ -18,9 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.inputs import LARGE, MEDIUM, SMALL
 from rawlsp import RawServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 # Python threads come from pools of a fixed size (pygls' reader, asyncio's default executor) plus
 # the main thread and the one OpenVINO worker: more than this would be a leak.
@@ -28,11 +27,11 @@ POOL = min(32, (os.cpu_count() or 1) + 4)
 THREAD_BOUND = 1 + 2 * POOL + 1
 EVERY = 500
 
-# "files": three real files of different sizes (pinned copies), edited at random lines, as a user moving
-# around a project does. The context windows (512 + 128 tokens) bound the prompt, so prompt sizes
-# range from a few tokens (top of a file) to the full window, from the first request on.
-FILES = ["docs/examples/shapes.py", "tests/bench/data/pinned/stops.py",
-         "tests/bench/data/pinned/scheduler.py"]
+# "files": three real files of different sizes (of pinned packages, bench.inputs), edited at random
+# lines, as a user moving around a project does. The context windows (512 + 128 tokens) bound the
+# prompt, so prompt sizes range from a few tokens (top of a file) to the full window, from the first
+# request on.
+FILES = [SMALL, MEDIUM, LARGE]
 # "growing": the soak's first design: three snippets typed at their end, one character per
 # request, so every prompt is longer than all before it (a new shape each time, for ever).
 SNIPPETS = [
@@ -67,7 +66,7 @@ async def soak(requests: int = 2000, seed: int = 1, max_tokens: int = 16, warmup
         await asyncio.sleep(0.1)
     assert status["backendReady"], status["backendError"]
     pid = server.proc.pid
-    start_texts = ([(ROOT / f).read_text() for f in FILES] if documents == "files" else list(SNIPPETS))
+    start_texts = ([f.text() for f in FILES] if documents == "files" else list(SNIPPETS))
     uris = [f"file:///soak/{i}.py" for i in range(len(start_texts))]
     texts = list(start_texts)
     versions = [1] * len(texts)

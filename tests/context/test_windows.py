@@ -372,3 +372,25 @@ def test_a_window_that_starts_inside_a_switch_keeps_the_switch_header(path, lang
     assert window.start > text.rindex(header, 0, offset)  # the window's text begins inside the switch
     assert header in window.prefix
     assert window.prefix.index(header) < len(window.prefix) - (offset - window.start)  # above the cases
+
+
+@pytest.mark.parametrize("path, language, line, opened", [
+    # A licence comment above the includes, too long to take whole.
+    ("c/ujson-5.10.0/ultrajsondec.c", "c", "#include <limits.h>", "/*"),
+    # A method's long docstring right above its first statement.
+    ("python/requests-2.32.3/sessions.py", "python", "        req = Request(",
+     '        """Constructs a :class:`Request <Request>`, prepares it and sends it.'),
+])
+def test_a_window_that_starts_inside_a_comment_or_string_opens_it_first(path, language, line, opened):
+    """A window taking whole lines of a long comment or docstring began mid-comment: its prose
+    and its closing `*/` or quotes read as broken code to the model and to the clean-up's
+    syntax check (which then cut a right `#include <stdio.h>` to `#include <`)."""
+    from ghostwright.text import syntax
+
+    text = (REAL / path).read_text(encoding="utf-8")
+    offset = text.index("\n" + line) + 1
+    doc = DocumentStore().open(f"file:///real/{Path(path).name}", text, 1, language)
+    window, _ = windows.build_windows(doc.text, offset, doc.syntax, language, 300, 32)
+    assert text.rindex(opened, 0, offset) < window.start  # the window's own text begins inside it
+    assert opened + "\n" in window.prefix
+    assert syntax.error_count(syntax.parse_text(language, window.prefix + "\n")) == 0

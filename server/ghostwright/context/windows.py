@@ -27,6 +27,8 @@ _DEFINITION = re.compile(r"function|method|class|impl|trait|interface|struct|mod
 # Blocks whose lines mean nothing without their header: a `case` with no `switch` above it reads
 # as broken code, to the model and to the clean-up's syntax check.
 _HEADED = re.compile(_DEFINITION.pattern + r"|switch_statement|switch_expression")
+# Nodes whose inside is prose to a parser: a window that starts within one must say where it opened.
+_PROSE = re.compile(r"comment|string|heredoc")
 _IMPORT = re.compile(r"import|include|use_declaration|package_clause|package_declaration|extern_crate")
 _HEADER_GAP = "\n"
 
@@ -241,6 +243,25 @@ def headers(text: str, offset: int, start: int, tree: SyntaxTree | None) -> list
     return out
 
 
+def opening(text: str, start: int, tree: SyntaxTree | None) -> str:
+    """The first line of the comment or string that `start` falls inside (a long licence comment,
+    a docstring taken by whole lines): without it the window opens mid-comment, and the model
+    and the clean-up's syntax check read its prose and its closing `*/` or quotes as code."""
+    if tree is None or start <= 0:
+        return ""
+    byte = tree.to_byte(start)
+    node, outer = tree.tree.root_node.descendant_for_byte_range(byte, byte), None
+    while node is not None:
+        if node.start_byte < byte < node.end_byte and _PROSE.search(node.type):
+            outer = node
+        node = node.parent
+    if outer is None:
+        return ""
+    s = tree.to_offset(outer.start_byte)
+    end = text.find("\n", s)
+    return text[_line_start(text, s):end + 1] if end != -1 and end < start else ""
+
+
 def imports(text: str, start: int, tree: SyntaxTree | None) -> str:
     """The file's top-level import statements that lie before `start` and before its first
     definition (the file's head: imports further down are local business, and scanning a large
@@ -353,7 +374,7 @@ def _assemble(text: str, offset: int, start: int, tree: SyntaxTree | None, budge
     imp = imports(text, start, tree)
     if imp and count(imp) <= budget * IMPORTS_SHARE:
         head = imp + _HEADER_GAP + head
-    return head + body
+    return head + opening(text, start, tree) + body
 
 
 def suffix_window(text: str, offset: int, budget: int, count: TokenCounter, after: list[int]) -> str:
