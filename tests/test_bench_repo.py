@@ -107,7 +107,7 @@ def test_the_workspace_on_disk_has_the_rest_of_the_line_taken_out_then_put_back(
 def test_the_in_file_setting_turns_every_source_off_and_the_others_keep_the_budgets():
     options = repo_code.settings_options(repo_code.BUDGETS)
     assert set(options) == set(repo_code.SETTINGS)
-    assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens"}
+    assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens", "otherFilesTokens"}
     assert options["in-file"] == dict.fromkeys(repo_code.BUDGETS, 0)
     assert options["workspace"] == options["workspace+open"] == repo_code.BUDGETS
     assert all(v > 0 for v in repo_code.BUDGETS.values())
@@ -155,3 +155,15 @@ def test_a_larger_limit_asks_the_same_holes_first():
     for language in repo_code.LANGUAGES:
         assert [h.task_id for h in repo_code.make_holes(PACKAGES, 8) if h.language == language] == \
             [h.task_id for h in more if h.language == language][:8]
+
+
+def test_writing_a_run_keeps_the_earlier_runs_of_the_section(tmp_path):
+    page = tmp_path / "benchmarks.md"
+    head = "## Repository-level (names defined in another file of the package)"
+    page.write_text(f"# Benchmarks\n\n{head}\n\nOld description.\n\nRun 1 table\n\nA note on run 1.\n\n"
+                    "## Next section\n\nkept\n", encoding="utf-8")
+    repo_code.write_section(page, "Run 2 table")
+    text = page.read_text(encoding="utf-8")
+    assert "Old description." not in text and "`make bench-repo`" in text
+    assert text.index("Run 1 table") < text.index("A note on run 1.") < text.index("Run 2 table") \
+        < text.index("## Next section\n\nkept")

@@ -164,6 +164,11 @@ class ContextConfig:
         "0 turns this source off")
     recent_edits_tokens: int = _range(
         128, 0, 4096, "the lines last edited in other documents; 0 turns this source off")
+    other_files_tokens: int = _range(
+        256, 0, 8192,
+        "the most the three sources above show together (definitions first, then recent edits, then similar "
+        "snippets); what they show is taken from the far end of the prefix window, so the prompt is no longer "
+        "than with this file alone; 0 turns all three off")
     exclude: list[str] = _globs(
         ("node_modules", ".venv", "venv", "__pycache__", "*.min.js"),
         "workspace paths never read, as `.gitignore` lines relative to the workspace folder (`build/`: every "

@@ -30,8 +30,8 @@ PER_LANGUAGE = 120
 KINDS = ("attribute", "call-args")  # after `module.`; after the `(` of a call to an imported function
 SETTINGS = ("in-file", "workspace", "workspace+open")
 # The budgets of the two workspace settings where the server's config has no default for them;
-# the in-file setting sets all three to 0.
-BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128}
+# the in-file setting sets them all to 0.
+BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128, "otherFilesTokens": 256}
 
 
 @dataclass(frozen=True)
@@ -535,7 +535,7 @@ def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: di
     budget_text = ", ".join(f"`context.{k}` {v}" for k, v in budgets.items())
     return "\n".join([
         f"{source or run_header(max_tokens)}; {n_holes} holes; workspace settings with {budget_text} "
-        "(in-file only: all three 0).",
+        "(in-file only: all of them 0).",
         "",
         *table([(l, "all") for l in languages] + [("all", "all")], "language", lambda k: k[0]),
         "",
@@ -562,8 +562,9 @@ def write_section(path: Path, table: str) -> None:
             "and the hole's file is written there with the rest of the line taken out, so the disk does "
             "not give the answer away (`workspace/didChangeWatchedFiles` tells a server that registered a "
             "file watcher, before and after). One server per setting, the same holes asked of each in turn (the order rotates): "
-            "*in-file* (`context.definitionsTokens`, `context.openDocumentsTokens` and "
-            "`context.recentEditsTokens` all 0), *workspace* (budgets on, only the hole's file open), "
+            "*in-file* (`context.definitionsTokens`, `context.openDocumentsTokens`, "
+            "`context.recentEditsTokens` and `context.otherFilesTokens` all 0), *workspace* (budgets on, "
+            "only the hole's file open), "
             "*workspace+open* (budgets on, and the file that defines the name opened in the editor before "
             "the request, closed after). Debounce 0, no result cache; the scoring is the real-code "
             "bench's (exact first line, edit similarity, empty answers). *Other files' tokens*: the mean of "
@@ -571,6 +572,17 @@ def write_section(path: Path, table: str) -> None:
             "defines the name was among them (both from `ghostwright/status`). `--trace FILE` keeps every "
             "answer (`--resume` goes on from it; `--table FILE` prints its tables).\n\n"
             f"{table}\n")
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if head in text:
+        # Earlier runs stay, each with the note written under it: the new one goes after them,
+        # and only the description above them is replaced.
+        start = text.index(head)
+        nxt = text.find("\n## ", start + len(head))
+        section = text[start:] if nxt == -1 else text[start:nxt + 1]
+        intro_end = section.find("\n\n", len(head) + 2)
+        runs = section[intro_end + 2:].rstrip("\n") if intro_end != -1 else ""
+        intro = body[:body.index("\n\n", len(head) + 2) + 2]
+        body = intro + (runs + "\n\n" if runs else "") + f"{table}\n"
     replace_section(path, head, body)
 
 

@@ -49,6 +49,7 @@ UTIL_JS = 'export function formatPrice(amountCents, currency = "EUR") {\n  retur
           "export const TAX_RATE = 0.2\n"
 APP_JS = "import { formatPrice } from './util'\nconst { roundUp } = require('./numbers')\nconst total = 1234\n" \
          "console.log()\n"
+DRAW = "def draw(shape, canvas):\n    pts = shape.points\n    width = canvas.width\n    return pts, width\n"
 NUMBERS_JS = "function roundUp(x, step) {\n  return Math.ceil(x / step) * step\n}\nmodule.exports = { roundUp }\n"
 
 
@@ -224,7 +225,8 @@ def test_each_source_keeps_to_its_budget_in_model_tokens(workspace):
     main = "from .helpers import *\n\n" + "".join(f"x{i} = helper_{i}(1, 2)\n" for i in range(0, 200, 5))
     doc = document(workspace / "pkg/main2.py", main)
     for budget in (40, 100, 300):
-        config = ContextConfig(definitions_tokens=budget, open_documents_tokens=budget, recent_edits_tokens=budget)
+        config = ContextConfig(definitions_tokens=budget, open_documents_tokens=budget, recent_edits_tokens=budget,
+                               other_files_tokens=3 * budget)
         s.used(doc)
         cross = sources.gather(doc, len(main), config, s, count)
         used = cross.summary()
@@ -316,14 +318,19 @@ def test_a_name_a_package_re_exports_and_one_defined_under_type_checking_are_fou
     s.close()
 
 
-def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+def used_helpers(root: Path, more: str, imported: str, last_line: str) -> str:
+    """A module of twelve helpers the file uses near the cursor, and `more`; the file's text."""
     many = "".join(f"def used_{i}(value, other=None):\n    \"\"\"Used helper {i}.\"\"\"\n    return value\n\n"
                    for i in range(12))
-    root = write(tmp_path / "ws", {"pkg/helpers.py": many + "def compute_total(orders, tax_rate):\n"
-                                   "    return 0\n"})
+    write(root, {"pkg/helpers.py": many + more})
     names = ", ".join(f"used_{i}" for i in range(12))
-    text = f"from .helpers import {names}, compute_total\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
-        + "total = \n"
+    return f"from .helpers import {names}, {imported}\n\n" + "".join(f"x{i} = used_{i}(1)\n" for i in range(12)) \
+        + last_line
+
+
+def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
+    root = tmp_path / "ws"
+    text = used_helpers(root, "def compute_total(orders, tax_rate):\n    return 0\n", "compute_total", "total = \n")
     config = ContextConfig(definitions_tokens=60, open_documents_tokens=0, recent_edits_tokens=0)
     cross = gather(s := around(root), document(root / "pkg/app.py", text), config=config)
     assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
@@ -333,6 +340,7 @@ def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
 def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
     s = around(workspace)
     s.used(document(workspace / "web/util.js"))  # another open document, another language: not shown
+    s.used(document(workspace / "pkg/draw.py", DRAW))
     other = document(workspace / "pkg/geometry.py")
     s.used(other)
     other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
@@ -344,6 +352,110 @@ def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
         cross = gather(s, doc, text.index("area = ") + len("area = ") + len(typed))
         used = cross.summary()
         assert set(used) == {"definitions", "recentEdits", "openDocuments"}, used
-        assert used["openDocuments"]["files"] == ["pkg/geometry.py"]
+        assert used["openDocuments"]["files"] == ["pkg/draw.py"]
         blocks.add(QWEN.render("", "", cross.files()).split("<|fim_prefix|>")[0])
     assert len(blocks) == 1, blocks
+
+
+def test_right_after_module_dot_that_modules_unused_public_names_come_first_whole(tmp_path):
+    # A module longer than the budget: in file order, a name defined near its end never fit.
+    many = "".join(f"def helper_{i}(value, other=None):\n    \"\"\"Helper number {i}.\"\"\"\n    return value\n\n"
+                   for i in range(30))
+    root = write(tmp_path / "ws", {"pkg/__init__.py": "", "pkg/helpers.py": many + "def _hidden():\n    pass\n\n"
+                                   "def compute_total(orders, tax_rate):\n    return 0\n"})
+    text = "from . import helpers\n\nx = helpers.helper_0(1)\ny = helpers.helper_1(2)\ntotal = helpers.\n"
+    config = ContextConfig(definitions_tokens=120, open_documents_tokens=0, recent_edits_tokens=0)
+    s = around(root)
+    cross = gather(s, document(root / "pkg/app.py", text), len(text) - 1, config)
+    shown = cross.files().files[0][1]
+    assert "compute_total" in shown and "helper_29" in shown
+    names = shown.split("\n")[0]
+    assert names.startswith("# helper_2, helper_3,"), shown  # those the file uses already are in its text
+    assert "_hidden" not in shown
+    # Elsewhere on the line the list is not shown: the outline in file order, as before.
+    elsewhere = gather(s, document(root / "pkg/app.py", text.replace("helpers.\n", "1\n")), len(text) - 10, config)
+    assert "compute_total" not in elsewhere.files().files[0][1]
+    s.close()
+
+
+def test_right_after_module_dot_the_list_stays_while_the_name_is_typed(tmp_path):
+    root = write(tmp_path / "ws", {"lib/util.js": "export function formatPrice(cents) {\n  return cents\n}\n"
+                                   "export function parsePrice(text) {\n  return 0\n}\n"})
+    blocks = set()
+    for typed in ("", "p", "pa", "parseP"):
+        text = f"import * as util from './util.js'\nconst a = util.formatPrice(1)\nconst b = util.{typed}\n"
+        cross = gather(s := around(root), document(root / "lib/app.js", text), len(text) - 1)
+        blocks.add(cross.files().files[0][1])
+        s.close()
+    assert len(blocks) == 1 and next(iter(blocks)).startswith("// parsePrice\n"), blocks
+
+
+def test_the_function_called_at_the_cursor_wins_a_small_budget(tmp_path):
+    root = tmp_path / "ws"
+    text = used_helpers(root, "def not_yet(a):\n    return a\n\ndef compute_total(orders, tax_rate):\n    return 0\n",
+                        "not_yet, compute_total", "total = compute_total(\n")
+    config = ContextConfig(definitions_tokens=30, open_documents_tokens=0, recent_edits_tokens=0)
+    cross = gather(s := around(root), document(root / "pkg/app.py", text), len(text) - 1, config)
+    assert "def compute_total(orders, tax_rate):" in prompt_of(cross)
+    s.close()
+
+
+def test_all_sources_together_keep_to_the_other_files_budget_definitions_first(workspace):
+    s = around(workspace)
+    s.used(document(workspace / "pkg/draw.py", DRAW))
+    other = document(workspace / "pkg/geometry.py")
+    s.used(other)
+    other.apply_change((3, 0), (3, 0), "# note\n", "utf-32")
+    s.edited(other)
+    doc = document(workspace / "pkg/main.py")
+    wide = ContextConfig(definitions_tokens=300, open_documents_tokens=300, recent_edits_tokens=300,
+                         other_files_tokens=4000)
+    assert set(gather(s, doc, config=wide).summary()) == {"definitions", "recentEdits", "openDocuments"}
+    defs = gather(s, doc, config=wide).summary()["definitions"]["tokens"]
+    for total in (defs + 20, defs + 60, 200):
+        config = ContextConfig(definitions_tokens=300, open_documents_tokens=300, recent_edits_tokens=300,
+                               other_files_tokens=total)
+        cross = gather(s, doc, config=config)
+        assert cross.summary()["definitions"]["tokens"] == defs and cross.tokens <= total, (total, cross.summary())
+    assert gather(s, doc, config=ContextConfig(other_files_tokens=0)) is None
+
+
+def test_other_files_take_the_room_of_the_far_end_of_the_prefix(workspace):
+    backend = Scripted([])
+    body = "".join(f"def step_{i}(shape):\n    return shape.points[{i}]\n\n\n" for i in range(120))
+    text = MAIN.replace("def report(shape):", body + "def report(shape):")
+    offset = len(text) - 1
+    alone = preparation.prepare(document(workspace / "pkg/main.py", text), offset, Config(), backend)
+    s = around(workspace)
+    doc = document(workspace / "pkg/main.py", text)  # a window of its own, not the one above's start
+    s.used(doc)
+    with_files = preparation.prepare(doc, offset, Config(), backend, around=s)
+    assert with_files.cross is not None and with_files.cross.tokens > 60
+    assert alone.ctx.prefix.endswith(with_files.ctx.prefix[-200:])  # the lines next to the cursor stay
+    count = backend.count_tokens
+    assert count(with_files.ctx.prefix) <= Config().context.max_prefix_tokens - with_files.cross.tokens
+    assert count(with_files.ctx.prefix) <= count(alone.ctx.prefix) - with_files.cross.tokens + 40
+    assert count(with_files.request.prompt) <= count(alone.request.prompt) + 40
+
+
+def test_a_module_imported_under_another_name_is_followed_under_that_name(tmp_path):
+    root = write(tmp_path / "ws", {"pkg/__init__.py": "", "pkg/version.py":
+                                   "class InvalidVersion(ValueError):\n    \"\"\"Not a version.\"\"\"\n\n\n"
+                                   "def parse(text):\n    return text\n"})
+    text = "from . import version as version_module\n\ntry:\n    v = version_module.parse(s)\nexcept version_module.\n"
+    config = ContextConfig(definitions_tokens=40, open_documents_tokens=0, recent_edits_tokens=0)
+    cross = gather(s := around(root), document(root / "pkg/meta.py", text), len(text) - 1, config)
+    shown = cross.files().files[0][1]
+    assert shown.startswith("# InvalidVersion\nclass InvalidVersion(ValueError):"), shown
+    s.close()
+
+
+def test_an_open_file_the_definitions_outline_gives_no_similar_snippet_of_it_too(workspace):
+    s = around(workspace)
+    s.used(document(workspace / "pkg/geometry.py"))
+    doc = document(workspace / "pkg/main.py")
+    used = gather(s, doc).summary()
+    assert used["definitions"]["files"] == ["pkg/geometry.py"] and "openDocuments" not in used, used
+    s.used(document(workspace / "pkg/draw.py", DRAW))  # one the definitions do not show still comes
+    used = gather(s, doc).summary()
+    assert used["openDocuments"]["files"] == ["pkg/draw.py"], used

@@ -165,6 +165,26 @@ def _with_next_lines(text: str, offset: int, suffix: str, budget: int,
     return longer if count(longer) <= budget else suffix
 
 
+def _mode(doc: Document, offset: int) -> tuple[str | None, str]:
+    """The completion mode at `offset` (None: no completion) and what the cursor is quoted in."""
+    text = doc.text
+    language = language_of(doc.language_id, doc.uri)
+    tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end == -1 else line_end
+    quoted_in = quoted_kind(text, offset, tree, language)
+    prev_line = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1] if line_start else ""
+    kind = mode(text[line_start:offset], text[offset:line_end], language, bool(quoted_in), prev_line,
+                _next_code_line(text, offset))
+    return kind, quoted_in
+
+
+def mode_at(doc: Document, offset: int) -> str | None:
+    """"single", "multi", or None where a completion makes no sense (before any context is gathered)."""
+    return _mode(doc, offset)[0]
+
+
 def build(doc: Document, offset: int, config: ContextConfig,
           count_tokens: windows.TokenCounter | None = None,
           count_each: windows.BatchCounter | None = None) -> Context | None:
@@ -174,16 +194,12 @@ def build(doc: Document, offset: int, config: ContextConfig,
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
-    line_end = len(text) if line_end == -1 else line_end
     line_prefix = text[line_start:offset]
-    line_suffix = text[offset:line_end]
-
-    quoted_in = quoted_kind(text, offset, tree, language)
-    quoted = bool(quoted_in)
-    prev_line = text[:line_start].rstrip("\n").rsplit("\n", 1)[-1] if line_start else ""
-    kind = mode(line_prefix, line_suffix, language, quoted, prev_line, _next_code_line(text, offset))
+    line_suffix = text[offset:len(text) if line_end == -1 else line_end]
+    kind, quoted_in = _mode(doc, offset)
     if kind is None:
         return None
+    quoted = bool(quoted_in)
     multiline = kind == "multi"
 
     anchor = getattr(doc, "window_anchor", None)

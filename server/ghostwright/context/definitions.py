@@ -21,6 +21,10 @@ NEAR_LINES_BELOW = 4
 FILES_PER_IMPORT = 8
 # Past this size a file's names are not counted to find the imports it does not use yet.
 COUNTED_CHARS = 400_000
+# Names per line of the list of a module's names shown when the cursor is right after `module.`.
+NAMES_PER_LINE = 8
+# A signature joined from several lines is kept up to this length; past it, its first line only.
+ONE_LINE = 120
 _JS_EXTENSIONS = (".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 
@@ -47,8 +51,10 @@ class Found:
     path: str
     text: str
     brief: str  # a shorter form of `text` (a class without its methods), or `text` itself
-    # Higher first: imported by name and not used yet (what the user is about to write), used
-    # after its module's name near the cursor, used near the cursor, of an import used nearby.
+    # Higher first: the names of the module the cursor is right after (`module.`), the function
+    # whose call the cursor is in, that module's public names, imported by name and not used yet
+    # (what the user is about to write), used after its module's name near the cursor, used near
+    # the cursor, of an import used nearby.
     priority: int
     order: tuple[int, int]  # (import line, place in its file): the order the prompt shows them in
 
@@ -70,6 +76,65 @@ def near_names(text: str, offset: int) -> tuple[set[str], str]:
         end = found
     around = text[start:end]
     return set(_IDENT.findall(around)), around
+
+
+def called_at(line_before: str) -> str:
+    """The name of the function whose call the cursor is in (`f(a, ` or `m.f(`), else ""."""
+    depth = 0
+    for i in range(len(line_before) - 1, -1, -1):
+        c = line_before[i]
+        if c in ")]}":
+            depth += 1
+        elif c in "([{":
+            if depth == 0:
+                if c != "(":
+                    return ""
+                m = re.search(r"([A-Za-z_$][\w$]*)\s*$", line_before[:i])
+                return m.group(1) if m else ""
+            depth -= 1
+    return ""
+
+
+def after_module(namespace: str, line_before: str) -> str | None:
+    """What was typed of a name right after `namespace.` at the cursor ("" right after the dot),
+    None when the cursor is not there."""
+    m = re.search(r"(?:^|[^\w$.])" + re.escape(namespace) + r"\s*(?:\.|::|->)\s*([\w$]*)$", line_before)
+    return m.group(1) if m else None
+
+
+def _offered(name: str, in_file: set[str]) -> bool:
+    """A public name of the module that the file does not use yet."""
+    return not name.startswith("_") and name not in in_file
+
+
+def one_line(text: str) -> str:
+    """An outline entry's head on one line: its signature (one over several lines joined), then ` …`
+    when a body or members followed."""
+    lines = text.split("\n")
+    head: list[str] = []
+    depth = 0
+    for line in lines:
+        head.append(line.strip() if head else line.rstrip())
+        depth += sum(line.count(c) for c in "([{") - sum(line.count(c) for c in ")]}")
+        if depth <= 0:
+            break
+    out = re.sub(r"([(\[{]) ", r"\1", " ".join(head))
+    out = re.sub(r",? ([)\]}])", r"\1", out)
+    if len(head) > 1 and len(out) > ONE_LINE:  # a body, not a signature, was joined
+        return lines[0].rstrip() + " …"
+    return out if len(head) == len(lines) or out.endswith((":", "…")) else out + " …"
+
+
+def comment_of(language: str) -> str:
+    """What begins a comment line of `language` in the prompt (`;;` in a Lisp)."""
+    comment = languages.get(language).line_comment or "//"
+    return comment * 2 if comment == ";" else comment
+
+
+def _names_list(comment: str, names: list[str]) -> str:
+    """The names a module offers, as comment lines of a few names each (a budget can cut between lines)."""
+    rows = [names[i:i + NAMES_PER_LINE] for i in range(0, len(names), NAMES_PER_LINE)]
+    return "\n".join(f"{comment} {', '.join(row)}" for row in rows)
 
 
 def _python_files(module: str, here: str, files: Files) -> list[str]:
@@ -250,20 +315,44 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
         return []
     near, around = near_names(text, offset)
     fresh = _not_used_yet(text, imps, tree)
+    line_before = text[text.rfind("\n", 0, offset) + 1:offset]
+    called = called_at(line_before)
+    comment = comment_of(language)
     out: list[Found] = []
     seen: set[tuple[str, str]] = set()
 
     def add(file: str, entries: list[Entry], wanted: set[str] | None, attrs: set[str], used: bool,
-            line: int) -> None:
+            line: int, namespace: str = "") -> None:
         shown = files.relative(file)
+        # Right after `module.`: the model must pick one of the module's names, most likely one the
+        # file does not use yet (those it uses are in the prompt already), so those come first. Not
+        # narrowed by what was typed of the name: typing on keeps the block (and the cached prefill).
+        typed = after_module(namespace, line_before) if namespace else None
+        offered: set[str] = set()
+        if typed is not None:
+            in_file = set(re.findall(re.escape(namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", text[:offset - len(typed)]))
+            in_file |= set(re.findall(re.escape(namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", text[offset:]))
+            offered = {e.name for e in entries if e.text and (file, e.name) not in seen
+                       and any(_offered(n, in_file) for n in _IDENT.findall(e.name))}
+            # `const {a, b} = …` binds a and b: the list names each.
+            listed = [n for e in entries if e.name in offered for n in _IDENT.findall(e.name)
+                      if _offered(n, in_file)]
+            if listed and (file, "") not in seen:
+                seen.add((file, ""))
+                names = _names_list(comment, list(dict.fromkeys(listed)))
+                out.append(Found(shown, names, names, 7, (line, -1)))
         for i, entry in enumerate(entries):
             if not entry.text or (wanted is not None and "*" not in wanted and entry.name not in wanted):
                 continue
             if (file, entry.name) in seen:
                 continue
             seen.add((file, entry.name))
-            priority = 4 if entry.name in fresh else 3 if entry.name in attrs else 2 if entry.name in near \
-                else 1 if used else 0
+            if entry.name in offered:  # one line each: as many of the module's names as the budget holds
+                head = one_line(entry.brief)
+                out.append(Found(shown, head, head, 5, (line, i)))
+                continue
+            priority = 6 if entry.name == called else 4 if entry.name in fresh \
+                else 3 if entry.name in attrs else 2 if entry.name in near else 1 if used else 0
             out.append(Found(shown, entry.text, entry.brief, priority, (line, i)))
 
     for imp in imps:
@@ -276,7 +365,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
         for target in targets:
             entries = files.outline(target) or []  # none of its own: an __init__.py may re-export
             wanted = None if imp.namespace or "*" in names else names
-            add(target, entries, wanted, attrs, used, imp.line)
+            add(target, entries, wanted, attrs, used, imp.line, imp.namespace)
             if wanted:
                 defined = {e.name for e in entries}
                 for name in sorted(wanted - defined):
@@ -284,8 +373,9 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                     for sub in subs:
                         sub_entries = files.outline(sub)
                         if sub_entries:
-                            sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                            add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
+                            local = imp.local(name)
+                            sub_attrs = set(re.findall(re.escape(local) + r"\.(\w+)", around))
+                            add(sub, sub_entries, None, sub_attrs, local in near or name in fresh, imp.line, local)
                     if not subs:
                         for origin in _reexported(language, target, name, files):
                             add(origin, files.outline(origin) or [], {name}, attrs, used, imp.line)
@@ -295,6 +385,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
                 for sub in _submodule(language, imp, name, path, files):
                     sub_entries = files.outline(sub)
                     if sub_entries:
-                        sub_attrs = set(re.findall(re.escape(name) + r"\.(\w+)", around))
-                        add(sub, sub_entries, None, sub_attrs, name in near or name in fresh, imp.line)
+                        local = imp.local(name)
+                        sub_attrs = set(re.findall(re.escape(local) + r"\.(\w+)", around))
+                        add(sub, sub_entries, None, sub_attrs, local in near or name in fresh, imp.line, local)
     return out

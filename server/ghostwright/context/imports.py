@@ -18,6 +18,12 @@ class Import:
     names: tuple[str, ...] = ()  # names the file takes from the module ("*": all of them)
     namespace: str = ""  # the local name of the module itself (`import pkg.mod as m`: "m"), else ""
     line: int = 0  # where the import is: an earlier import ranks before a later one
+    # (name, local name) of the names imported under another name (`from . import version as v`).
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def local(self, name: str) -> str:
+        """The name the file uses for the imported `name`."""
+        return next((local for n, local in self.aliases if n == name), name)
 
 
 def top_level(root: Any) -> list[Any]:
@@ -52,14 +58,16 @@ def _python(root: Any) -> list[Import]:
         elif node.type == "import_from_statement":
             module = _text(node.child_by_field_name("module_name"))
             names: list[str] = []
+            aliases: list[tuple[str, str]] = []
             for child in node.children_by_field_name("name"):
                 if child.type == "aliased_import":
                     names.append(_text(child.child_by_field_name("name")))
+                    aliases.append((names[-1], _text(child.child_by_field_name("alias"))))
                 else:
                     names.append(_text(child))
             if any(c.type == "wildcard_import" for c in node.children):
                 names.append("*")
-            out.append(Import(module, tuple(names), "", line))
+            out.append(Import(module, tuple(names), "", line, tuple(aliases)))
     return out
 
 

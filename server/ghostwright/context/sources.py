@@ -58,6 +58,10 @@ class CrossFile:
     def files(self) -> RepoFiles:
         return RepoFiles(self.repo, self.path, tuple((s.path, s.text) for s in self.snippets), self.comment)
 
+    @property
+    def tokens(self) -> int:
+        return sum(s.tokens for s in self.snippets)
+
     def summary(self) -> dict:
         """Per source: tokens and files, as `ghostwright/status` and `ghostwright complete` show them."""
         out: dict = {}
@@ -292,11 +296,14 @@ def _definitions(doc: Document, offset: int, path: str, language: str, budget: i
 
 
 def _open_documents(doc: Document, offset: int, language: str, budget: int, s: Surroundings,
-                    count: TokenCounter) -> list[Snippet]:
+                    count: TokenCounter, outlined: set[str] = frozenset()) -> list[Snippet]:
+    """Snippets of other open documents like the lines above the cursor, but none of a file whose
+    outline the definitions show already: a second view of it costs prefill and seldom a name."""
     def family(name: str) -> str:  # languages of one family read each other's code as similar
         return languages.get(name).family or name
 
-    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)]
+    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)
+              and s.relative(path_of(d.uri) or d.uri) not in outlined]
     similar = open_documents.most_similar(open_documents.query(doc.text, offset),
                                           [(d.uri, d.version, d.text) for d in others])
     out, left = [], budget
@@ -330,20 +337,27 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
            count: TokenCounter) -> CrossFile | None:
     """Other files' context for a completion at `offset` of `doc`; None when there is none (all
     budgets 0, nothing found): the prompt is then the current file's alone."""
-    if s is None or doc.text_only or not (config.definitions_tokens or config.open_documents_tokens
-                                          or config.recent_edits_tokens):
+    if s is None or doc.text_only or not config.other_files_tokens or not (
+            config.definitions_tokens or config.open_documents_tokens or config.recent_edits_tokens):
         return None
     language = language_of(doc.language_id, doc.uri)
     path = path_of(doc.uri)
-    snippets: list[Snippet] = []
-    if config.recent_edits_tokens:
-        snippets += _recent_edits(doc, config.recent_edits_tokens, s, count)
-    if config.definitions_tokens and path is not None:
-        snippets += _definitions(doc, offset, path, language, config.definitions_tokens, _Files(s), count)
-    if config.open_documents_tokens:
-        snippets += _open_documents(doc, offset, language, config.open_documents_tokens, s, count)
+    # One budget for all of them (what a prompt may grow by), filled in the order of what helps
+    # most: definitions, then recent edits, then similar snippets; shown in the order of SOURCES.
+    left = config.other_files_tokens
+    found: dict[str, list[Snippet]] = {}
+    if config.definitions_tokens and path is not None and left >= MIN_CUT_TOKENS:
+        found["definitions"] = _definitions(doc, offset, path, language, min(config.definitions_tokens, left),
+                                            _Files(s), count)
+        left -= sum(sn.tokens for sn in found["definitions"])
+    if config.recent_edits_tokens and left >= MIN_CUT_TOKENS:
+        found["recentEdits"] = _recent_edits(doc, min(config.recent_edits_tokens, left), s, count)
+        left -= sum(sn.tokens for sn in found["recentEdits"])
+    if config.open_documents_tokens and left >= MIN_CUT_TOKENS:
+        found["openDocuments"] = _open_documents(doc, offset, language, min(config.open_documents_tokens, left),
+                                                 s, count, {sn.path for sn in found.get("definitions", ())})
+    snippets = [sn for source in SOURCES for sn in found.get(source, ())]
     if not snippets:
         return None
     here = s.relative(path) if path is not None else urlparse(doc.uri).path.rsplit("/", 1)[-1]
-    comment = languages.get(language).line_comment or "//"
-    return CrossFile(s.repo_name(path), here, tuple(snippets), comment * 2 if comment == ";" else comment)
+    return CrossFile(s.repo_name(path), here, tuple(snippets), definitions.comment_of(language))

@@ -9,8 +9,12 @@ from typing import NamedTuple
 from ghostwright.context import cursor as context, prompts, sources
 from ghostwright.text import guards
 from ghostwright.backends.base import Backend, GenerationRequest
-from ghostwright.config import Config
+from ghostwright.config import Config, ContextConfig
 from ghostwright.text.documents import Document
+
+
+# The prefix window other files' text never shrinks below.
+MIN_PREFIX_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -23,17 +27,28 @@ class Prepared:
     cross: sources.CrossFile | None = None  # what the prompt shows of other files
 
 
+def prefix_room(config: ContextConfig, cross: sources.CrossFile | None) -> ContextConfig:
+    """The context config with the prefix window shrunk by what other files show: their text takes
+    the room of the prefix's far end, so it does not make the prompt (and its prefill) longer."""
+    if cross is None:
+        return config
+    return dataclasses.replace(config, max_prefix_tokens=max(MIN_PREFIX_TOKENS, config.max_prefix_tokens - cross.tokens))
+
+
 def prepare(
     doc: Document, offset: int, config: Config, backend: Backend, invoked: bool = False,
     around: sources.Surroundings | None = None,
 ) -> Prepared | None:
     """Context and prompt at `offset`, or None where no completion makes sense."""
-    ctx = context.build(doc, offset, config.context, backend.count_tokens, backend.count_tokens_each)
+    if context.mode_at(doc, offset) is None:
+        return None
+    cross = sources.gather(doc, offset, config.context, around, backend.count_tokens)
+    ctx = context.build(doc, offset, prefix_room(config.context, cross), backend.count_tokens,
+                        backend.count_tokens_each)
     if ctx is None:
         return None
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
     assert template is not None
-    cross = sources.gather(doc, offset, config.context, around, backend.count_tokens)
     files = cross.files() if cross is not None else None
     prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
