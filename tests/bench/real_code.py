@@ -71,7 +71,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
                       "expected": hole.expected}
             for who in systems:
                 if who in prior:  # asked in the run this one resumes: kept as it was
-                    record[who], record[f"{who}_s"] = prior[who], prior[f"{who}_s"]
+                    answer, elapsed = prior[who], prior[f"{who}_s"]
                 elif who == "ghostwright":
                     uri = f"file:///bench/real/{n}/{Path(hole.path).name}"
                     answer, elapsed, _ = await quality.run_ghostwright(
