@@ -416,3 +416,30 @@ def test_a_closer_inside_a_switch_the_window_starts_in_is_kept():
         "class SemVer {\n  inc (release, identifier, identifierBase) {\n    switch (release) {\n      case ")
     raw = "}\n      case 'post': {\n        if (!identifier && identifierBase === false) {\n"
     assert cleanup.clean(raw, ctx, QWEN_STOPS).text == "}"
+
+
+@pytest.mark.parametrize("path, line, typed, raw, answer", [
+    ("javascript/express-4.21.2/response.js", "if (typeof options === 'function') {", "if (typeof options === ",
+     "typeof options === 'function') {\n    done = options;", "'function') {"),
+    ("c/ujson-5.10.0/ultrajsonenc.c", "size_t free_space = enc->end - enc->offset;", "size_t free_space = enc->end - enc->",
+     "end - enc->offset;\n", "offset;"),
+    ("go/spf13-pflag-1.0.6~git20210604/flag.go",
+     "return func(f *FlagSet, name string) NormalizedName { return NormalizedName(name) }", "return func(f *FlagSet, ",
+     "f *FlagSet, name string) NormalizedName { return NormalizedName(name) }\n",
+     "name string) NormalizedName { return NormalizedName(name) }"),
+    ("python/requests-2.32.3/models.py", "if isinstance(data, (str, bytes)):", "if isinstance(data, ",
+     "isinstance(data, (str, bytes)):\n", "(str, bytes)):"),
+    # One word again is no restatement: a Go field whose type has its name.
+    ("go/spf13-pflag-1.0.6~git20210604/flag.go", "ParseErrorsWhitelist ParseErrorsWhitelist", "ParseErrorsWhitelist ",
+     "ParseErrorsWhitelist\n\n\t// Flags is", "ParseErrorsWhitelist"),
+])
+def test_the_model_restating_the_cursor_line_keeps_only_what_it_adds(path, line, typed, raw, answer):
+    """A small model often writes again what the line has before the cursor, then goes on: the
+    restatement accepted would be there twice."""
+    ctx = real_hole(path, line, typed)
+    assert not ctx.multiline
+    assert cleanup.clean(raw, ctx, QWEN_STOPS).text == answer
+    # On the way, the restatement alone is not shown (the final answer would take it back).
+    for cut in range(1, len(raw.split("\n")[0]) + 1):
+        partial = cleanup.clean(raw[:cut], ctx, QWEN_STOPS, final=False).text
+        assert answer.startswith(partial) or partial == "", (cut, partial)

@@ -47,6 +47,37 @@ def drop_echo_of_line(text: str, ctx: Context) -> str:
     return text[nl:] if ctx.line_prefix.rstrip().endswith(head) else text
 
 
+# A restatement of the cursor line shorter than this may well be right (`f(a, a)`).
+MIN_RESTATED = 8
+_ONE_WORD = re.compile(r"\s*[\w$]+\s*")
+
+
+def drop_restated_line(text: str, ctx: Context, final: bool = True) -> str:
+    """The model writing again the end of the cursor line before the cursor, then going on
+    (`if (typeof options === ` + `typeof options === 'function') {`): the restated part goes.
+    A restatement of one word may well be right (Go's `ParseErrorsWhitelist ParseErrorsWhitelist`).
+    A partial that is so far only such a restatement waits: it would be taken back."""
+    before = ctx.line_prefix
+    if not before.strip() or ctx.multiline:
+        return text
+    line = text.split("\n", 1)[0]
+    for k in range(min(len(before), len(line)), MIN_RESTATED - 1, -1):
+        echo = before[-k:]
+        if k < len(before) and (before[-k - 1].isalnum() or before[-k - 1] in "_$"):
+            continue  # not at the start of a token
+        if _ONE_WORD.fullmatch(echo) or echo[:1].isspace():
+            continue
+        if text.startswith(echo) and text[k:].strip():
+            return text[k:]
+    if not final and "\n" not in text and text.strip():
+        at = before.find(text)
+        while at != -1:  # the start of a restatement, so far: wait for what follows it
+            if at == 0 or not (before[at - 1].isalnum() or before[at - 1] in "_$"):
+                return ""
+            at = before.find(text, at + 1)
+    return text
+
+
 def _indent_unit(ctx: Context) -> str:
     """The step by which the window's lines indent: the commonest increase between two lines."""
     steps: dict[str, int] = {}
@@ -503,6 +534,7 @@ def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) ->
     text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
     text = strip_repeated_indent(text, ctx)
     text = start_body_on_next_line(drop_echo_of_line(text, ctx), ctx)
+    text = drop_restated_line(text, ctx, final)
     text, single_done = cut_single_line(text, ctx, final)
     text, dedent_done = cut_at_dedent(text, ctx)
     text, blank_done = cut_after_blank_dedent(text, ctx)
