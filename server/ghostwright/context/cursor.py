@@ -165,8 +165,10 @@ def _with_next_lines(text: str, offset: int, suffix: str, budget: int,
     return longer if count(longer) <= budget else suffix
 
 
-def _mode(doc: Document, offset: int) -> tuple[str | None, str]:
-    """The completion mode at `offset` (None: no completion) and what the cursor is quoted in."""
+def mode_at(doc: Document, offset: int) -> tuple[str | None, str]:
+    """The completion mode at `offset` ("single", "multi", or None where a completion makes no
+    sense) and what the cursor is quoted in: known before any context is gathered, and handed
+    to `build` so it is not worked out twice."""
     text = doc.text
     language = language_of(doc.language_id, doc.uri)
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
@@ -180,15 +182,12 @@ def _mode(doc: Document, offset: int) -> tuple[str | None, str]:
     return kind, quoted_in
 
 
-def mode_at(doc: Document, offset: int) -> str | None:
-    """"single", "multi", or None where a completion makes no sense (before any context is gathered)."""
-    return _mode(doc, offset)[0]
-
-
 def build(doc: Document, offset: int, config: ContextConfig,
           count_tokens: windows.TokenCounter | None = None,
-          count_each: windows.BatchCounter | None = None) -> Context | None:
-    """The context at `offset`, or None where a completion makes no sense."""
+          count_each: windows.BatchCounter | None = None,
+          mode: tuple[str | None, str] | None = None) -> Context | None:
+    """The context at `offset`, or None where a completion makes no sense; `mode` is `mode_at`'s
+    answer when the caller has it."""
     text = doc.text
     language = language_of(doc.language_id, doc.uri)
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
@@ -196,7 +195,7 @@ def build(doc: Document, offset: int, config: ContextConfig,
     line_end = text.find("\n", offset)
     line_prefix = text[line_start:offset]
     line_suffix = text[offset:len(text) if line_end == -1 else line_end]
-    kind, quoted_in = _mode(doc, offset)
+    kind, quoted_in = mode if mode is not None else mode_at(doc, offset)
     if kind is None:
         return None
     quoted = bool(quoted_in)

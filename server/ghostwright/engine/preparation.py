@@ -40,11 +40,12 @@ def prepare(
     around: sources.Surroundings | None = None,
 ) -> Prepared | None:
     """Context and prompt at `offset`, or None where no completion makes sense."""
-    if context.mode_at(doc, offset) is None:
+    mode = context.mode_at(doc, offset)
+    if mode[0] is None:
         return None
     cross = sources.gather(doc, offset, config.context, around, backend.count_tokens)
     ctx = context.build(doc, offset, prefix_room(config.context, cross), backend.count_tokens,
-                        backend.count_tokens_each)
+                        backend.count_tokens_each, mode)
     if ctx is None:
         return None
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
