@@ -52,6 +52,11 @@ MIN_RESTATED = 8
 _ONE_WORD = re.compile(r"\s*[\w$]+\s*")
 
 
+def _starts_token(text: str, at: int) -> bool:
+    """No word goes on across `at` from the left (`$` counts as a word character, as in JavaScript)."""
+    return at == 0 or not (text[at - 1].isalnum() or text[at - 1] in "_$")
+
+
 def drop_restated_line(text: str, ctx: Context, final: bool = True) -> str:
     """The model writing again the end of the cursor line before the cursor, then going on
     (`if (typeof options === ` + `typeof options === 'function') {`): the restated part goes.
@@ -63,8 +68,8 @@ def drop_restated_line(text: str, ctx: Context, final: bool = True) -> str:
     line = text.split("\n", 1)[0]
     for k in range(min(len(before), len(line)), MIN_RESTATED - 1, -1):
         echo = before[-k:]
-        if k < len(before) and (before[-k - 1].isalnum() or before[-k - 1] in "_$"):
-            continue  # not at the start of a token
+        if not _starts_token(before, len(before) - k):
+            continue
         if _ONE_WORD.fullmatch(echo) or echo[:1].isspace():
             continue
         if text.startswith(echo) and text[k:].strip():
@@ -72,7 +77,7 @@ def drop_restated_line(text: str, ctx: Context, final: bool = True) -> str:
     if not final and "\n" not in text and text.strip():
         at = before.find(text)
         while at != -1:  # the start of a restatement, so far: wait for what follows it
-            if at == 0 or not (before[at - 1].isalnum() or before[at - 1] in "_$"):
+            if _starts_token(before, at):
                 return ""
             at = before.find(text, at + 1)
     return text
