@@ -108,7 +108,8 @@ def test_the_in_file_setting_turns_every_source_off_and_the_others_keep_the_budg
     options = repo_code.settings_options(repo_code.BUDGETS)
     assert set(options) == set(repo_code.SETTINGS)
     assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens", "otherFilesTokens"}
-    assert options["in-file"] == dict.fromkeys(repo_code.BUDGETS, 0)
+    # Known names after `module.` come from other files too: off in-file, on (the default) in the others.
+    assert options["in-file"] == {**dict.fromkeys(repo_code.BUDGETS, 0), "knownNames": False}
     assert options["workspace"] == options["workspace+open"] == repo_code.BUDGETS
     assert all(v > 0 for v in repo_code.BUDGETS.values())
     assert set(repo_code.default_budgets()) == set(repo_code.BUDGETS)

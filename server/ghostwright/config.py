@@ -169,6 +169,11 @@ class ContextConfig:
         "the most the three sources above show together (definitions first, then recent edits, then similar "
         "snippets); what they show is taken from the far end of the prefix window, so the prompt is no longer "
         "than with this file alone; 0 turns all three off")
+    known_names: bool = _setting(
+        True,
+        "right after `module.` of a workspace module the file imports (Python, JavaScript/TypeScript, Go), the "
+        "answer starts with a name that module's text holds: the model cannot make one up (OpenVINO on CPU or "
+        "GPU; other backends and the NPU answer unconstrained)")
     exclude: list[str] = _globs(
         ("node_modules", ".venv", "venv", "__pycache__", "*.min.js"),
         "workspace paths never read, as `.gitignore` lines relative to the workspace folder (`build/`: every "

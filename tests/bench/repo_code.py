@@ -314,7 +314,7 @@ def default_budgets() -> dict[str, int]:
 
 def settings_options(budgets: dict[str, int]) -> dict[str, dict]:
     """The `context` initializationOptions of each setting."""
-    off = {key: 0 for key in budgets}
+    off = {**{key: 0 for key in budgets}, "knownNames": False}
     return {"in-file": off, "workspace": dict(budgets), "workspace+open": dict(budgets)}
 
 
@@ -535,7 +535,7 @@ def render(scores: dict, shown: dict, max_tokens: int, n_holes: int, budgets: di
     budget_text = ", ".join(f"`context.{k}` {v}" for k, v in budgets.items())
     return "\n".join([
         f"{source or run_header(max_tokens)}; {n_holes} holes; workspace settings with {budget_text} "
-        "(in-file only: all of them 0).",
+        "(in-file only: all of them 0, and `context.knownNames` off).",
         "",
         *table([(l, "all") for l in languages] + [("all", "all")], "language", lambda k: k[0]),
         "",

@@ -34,6 +34,9 @@ class GenerationRequest:
     seed: int | None = None
     # Other files the prompt shows before the current one (rendered again with the halves).
     files: RepoFiles | None = None
+    # What the answer must start with, one of these (context.knownNames); empty: anything. A
+    # backend that cannot constrain its decoding answers unconstrained.
+    starts_with: tuple[str, ...] = ()
 
 
 class Replace(str):

@@ -14,6 +14,7 @@ from ghostwright.trust import memory
 from ghostwright.trust import load_check, safe_formats
 from ghostwright.models import store as model_store
 from ghostwright import paths
+from ghostwright.backends import constrain
 from ghostwright.backends.base import NO_HOOKS, Backend, BackendError, Generation, GenerationRequest, Hooks
 from ghostwright.config import OpenVinoConfig
 from ghostwright.context.prompts import Template, detect_template
@@ -178,6 +179,7 @@ class OpenVinoBackend(Backend):
         self._pipeline: Any = None
         self._tokenizer: Any = None
         self._stop_ids: set[int] = set()
+        self._constrain = True  # false once this OpenVINO build refused a grammar
         # One worker: generate() must never run twice at once on one pipeline.
         self._worker = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="ov-generate")
 
@@ -286,10 +288,23 @@ class OpenVinoBackend(Backend):
             prompt = fit_prompt(request, self.template, self._count_tokens, self.config.max_prompt_len)
         else:
             config.logprobs = 1  # the router reads the mean log-probability to spot weak answers
+        # The NPU's static pipeline is not known to take a grammar: it answers unconstrained.
+        constrained = bool(request.starts_with) and self.device != "NPU" and self._constrain
+        if constrained:
+            structured = openvino_genai.StructuredOutputConfig()
+            structured.regex = constrain.starts_with_name(request.starts_with)
+            config.structured_output_config = structured
         try:
             result = self._pipeline.generate([prompt], config,
                                              _Streamer(self._tokenizer, gen, self._stop_ids, request.max_tokens))
         except Exception as exc:
+            if constrained and not gen.stats.tokens:
+                # A build without the grammar engine: say so once, answer unconstrained from now on.
+                log.warning("OpenVINO could not constrain the answer to known names (%s); "
+                            "answering unconstrained from now on", exc)
+                self._constrain = False
+                self._generate(request, gen)
+                return
             gen.finish(BackendError(f"OpenVINO generation failed: {exc}"))
             return
         gen.stats.mean_logprob = mean_logprob(result) if self.device != "NPU" else None

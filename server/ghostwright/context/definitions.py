@@ -283,7 +283,7 @@ def _reexported(language: str, target: str, name: str, files: Files) -> list[str
     return out[:FILES_PER_IMPORT]
 
 
-def _submodule(language: str, imp: file_imports.Import, name: str, path: str, files: Files) -> list[str]:
+def submodule(language: str, imp: file_imports.Import, name: str, path: str, files: Files) -> list[str]:
     """`from pkg import mod`: the name is a module of the package, not one of its definitions."""
     if not languages.get(language).package_modules:
         return []
@@ -369,7 +369,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             if wanted:
                 defined = {e.name for e in entries}
                 for name in sorted(wanted - defined):
-                    subs = _submodule(language, imp, name, path, files)
+                    subs = submodule(language, imp, name, path, files)
                     for sub in subs:
                         sub_entries = files.outline(sub)
                         if sub_entries:
@@ -382,7 +382,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
         if not targets and names and imp.module.strip(".") == "" \
                 and languages.get(language).package_modules:
             for name in sorted(names):  # `from . import sibling`
-                for sub in _submodule(language, imp, name, path, files):
+                for sub in submodule(language, imp, name, path, files):
                     sub_entries = files.outline(sub)
                     if sub_entries:
                         local = imp.local(name)

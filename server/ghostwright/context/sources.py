@@ -10,7 +10,7 @@ from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ghostwright.config import ContextConfig
-from ghostwright.context import definitions, open_documents, recent_edits
+from ghostwright.context import definitions, known_names, open_documents, recent_edits
 from ghostwright.context.outline import Entry
 from ghostwright.context.prompts import RepoFiles
 from ghostwright.context.workspace_index import WorkspaceIndex, index_for, outline_of
@@ -361,3 +361,12 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
         return None
     here = s.relative(path) if path is not None else urlparse(doc.uri).path.rsplit("/", 1)[-1]
     return CrossFile(s.repo_name(path), here, tuple(snippets), definitions.comment_of(language))
+
+
+def names_after_module(doc: Document, offset: int, s: Surroundings | None) -> tuple[str, ...] | None:
+    """What may follow the cursor right after `module.` of a workspace module (known_names), else None."""
+    path = path_of(doc.uri)
+    if s is None or path is None or doc.text_only:
+        return None
+    tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
+    return known_names.after_module(language_of(doc.language_id, doc.uri), path, doc.text, offset, tree, _Files(s))

@@ -172,7 +172,7 @@ def outline_of(path: str, text: str, language: str = "") -> list[outlines.Entry]
 def index_for(current: WorkspaceIndex | None, folders: list[Path], config: ContextConfig,
               start: Callable[[WorkspaceIndex], None] = WorkspaceIndex.start) -> WorkspaceIndex | None:
     """The index for these folders and limits: the current one when nothing changed, else a new one."""
-    if not folders or config.definitions_tokens == 0 or config.max_files == 0:
+    if not folders or not (config.definitions_tokens or config.known_names) or config.max_files == 0:
         if current is not None:
             current.close()
         return None

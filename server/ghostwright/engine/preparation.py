@@ -52,9 +52,11 @@ def prepare(
     assert template is not None
     files = cross.files() if cross is not None else None
     prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
+    names = sources.names_after_module(doc, offset, around) \
+        if config.context.known_names and not mode[1] else None
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
                                 prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked,
-                                files=files)
+                                files=files, starts_with=names or ())
     return Prepared(ctx, request, template.stop_tokens, cross)
 
 

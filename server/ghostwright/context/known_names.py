@@ -1,0 +1,143 @@
+"""The names that may follow `module.` at the cursor: what a workspace module defines, so the model cannot make one up."""
+
+from __future__ import annotations
+
+import keyword
+import os
+import re
+
+from ghostwright.context import definitions, imports as file_imports
+from ghostwright.text import languages
+from ghostwright.text.syntax import SyntaxTree
+
+# A small model right after `utils.` often writes a plausible name the module does not have
+# (`isBrowser` for `isBuffer`, `Floordiv` for `FloorDiv`). Where the module is a workspace file and
+# all it can hold is known, the answer is made to start with one of its names: the decoding
+# constraint of "monitor-guided decoding" (Agrawal et al., 2023), with the module's text as monitor.
+# Only families where `name.` reads a module's member: a Go package is a folder of files.
+FAMILIES = ("python", "ecmascript", "go")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+# Members every module or object has that its text need not spell.
+_ALWAYS = {
+    "python": ("__name__", "__file__", "__doc__", "__dict__", "__all__", "__path__", "__spec__", "__loader__",
+               "__package__", "__version__"),
+    "ecmascript": ("prototype", "constructor", "name", "length", "call", "apply", "bind", "toString",
+                   "hasOwnProperty", "default"),
+    "go": (),
+}
+# What makes a module's members more than its text shows: then no constraint.
+_OPEN_ENDED = {
+    "python": re.compile(r"^\s*from\s+\S+\s+import\s+\*|^def\s+__getattr__\b|\bglobals\(\)\s*(\[|\.update)"
+                         r"|\bsetattr\(\s*sys\.modules|\bvars\(\)\s*\[", re.M),
+    "ecmascript": re.compile(r"\bexport\s+\*|module\.exports\s*=\s*require\(|Object\.assign\(\s*(module\.)?exports\b"),
+    "go": re.compile(r"(?!)"),
+}
+# Python binds a module's members with a few statements: the names they bind anywhere in the file
+# (a superset: a function's locals too) leave out what the module only uses (`TypeError`, `len`).
+_PY_IMPORTS = re.compile(r"^[ \t]*(?:import[ \t]+([^\n#]+)|from[ \t]+\S+[ \t]+import[ \t]+(\([^)]*\)|[^\n#]+))"
+                         r"|\bas[ \t]+(\w+)|(\w+)[ \t]*:=", re.M)
+_PY_DEF = re.compile(r"(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
+
+
+def _python_members(text: str) -> set[str]:
+    out: set[str] = set()
+    for groups in _PY_IMPORTS.findall(text):
+        for part in groups:
+            out.update(_IDENT.findall(part))
+    for line in text.split("\n"):
+        code = line.lstrip()
+        m = _PY_DEF.match(code)
+        if m:
+            out.add(m.group(1))
+            continue
+        eq = code.find("=")
+        if eq > 0 and code[eq + 1:eq + 2] != "=" and code[eq - 1] not in "!<>":
+            out.update(_IDENT.findall(code[:eq].split(":", 1)[0]))  # a, b = …; x: int = …
+        elif code[:1].isalpha() and ":" in code:
+            out.update(_IDENT.findall(code.split(":", 1)[0]))  # x: int (declared, not assigned)
+    return {w for w in out if not keyword.iskeyword(w)}
+
+
+# By family: the names a module's text may give it. JavaScript's members are often the keys of
+# an exported object (`export default {isArray, …}`): every identifier. Go exports capitalised names.
+_MEMBERS = {
+    "python": _python_members,
+    "ecmascript": lambda text: set(_IDENT.findall(text)),
+    "go": lambda text: {n for n in _IDENT.findall(text) if n[:1].isupper()},
+}
+_SEEN: dict[tuple[str, str, int], frozenset[str]] = {}
+
+
+def _members(family: str, path: str, text: str) -> frozenset[str]:
+    """_MEMBERS of a module's text, remembered: reading a big module takes tens of milliseconds,
+    and the same modules are asked again at every request."""
+    key = (family, path, hash(text))
+    found = _SEEN.get(key)
+    if found is None:
+        if len(_SEEN) > 256:
+            _SEEN.clear()
+        found = _SEEN[key] = frozenset(_MEMBERS[family](text))
+    return found
+
+
+# A Go package of more files than this is not read whole: its names stay unconstrained.
+MAX_FILES = 16
+# Past this many names the constraint costs more to build than it narrows.
+MAX_NAMES = 4000
+
+
+def after_module(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None,
+                 files: definitions.Files) -> tuple[str, ...] | None:
+    """What may follow the cursor when it is right after `module.` (or inside the name typed after
+    it) of an imported workspace module whose names are all known: the rest of each name that
+    begins with what was typed. None anywhere else, or when the module's names are not all known."""
+    family = languages.get(language).family
+    if family not in FAMILIES:
+        return None
+    line_before = text[text.rfind("\n", 0, offset) + 1:offset]
+    m = re.search(r"(?:^|[^\w$.])([A-Za-z_$][\w$]*)\.([\w$]*)$", line_before)
+    if m is None:
+        return None
+    namespace, typed = m.group(1), m.group(2)
+    targets = _module_files(language, path, text, tree, files, namespace)
+    if not targets:
+        return None
+    names: set[str] = set(_ALWAYS[family])
+    for target in targets:
+        body = files.read(target)
+        if body is None or _OPEN_ENDED[family].search(body):
+            return None
+        names.update(_members(family, target, body))
+    if len(names) > MAX_NAMES:
+        return None
+    rests = sorted({n[len(typed):] for n in names if n.startswith(typed)})
+    return tuple(rests) or None  # a name none has: the user is writing something new
+
+
+def _module_files(language: str, path: str, text: str, tree: SyntaxTree | None, files: definitions.Files,
+                  namespace: str) -> list[str]:
+    """The workspace files that make up the module the file binds to `namespace`, or []."""
+    imps = tree.memo.get("imports") if tree is not None else None
+    if imps is None:
+        imps = file_imports.of(language, text, tree)
+        if tree is not None:
+            tree.memo["imports"] = imps
+    family = languages.get(language).family
+    for imp in imps:
+        if imp.namespace == namespace:
+            targets = definitions.resolve(language, imp, path, files)
+        else:  # `from pkg import mod` (as `namespace`): a module of the package
+            name = next((n for n in imp.names if imp.local(n) == namespace), None)
+            if name is None:
+                continue
+            targets = definitions.submodule(language, imp, name, path, files)
+        if family == "python" and any(os.path.basename(t) == "__init__.py" for t in targets):
+            return []  # a package: its submodules are members too, and not all are files beside it
+        if family == "go":
+            folder = os.path.dirname(targets[0]) if targets else ""
+            every = [p for p in files.in_folder(folder) if p.endswith(".go") and not p.endswith("_test.go")]
+            if not targets or len(every) > MAX_FILES:
+                return []
+            return every
+        return targets
+    return []
