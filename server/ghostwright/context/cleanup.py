@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ghostwright.text import languages, lisp, syntax
@@ -445,6 +445,8 @@ def token_ends(line: str) -> list[int]:
 # this many characters, not the whole window: a window with an error in it (most are cut out of
 # a file) reparses about as slowly as a fresh parse, in time that grows with the text after it.
 JUDGE_CHARS = 1200
+# Verdicts a window's judge remembers: a stream judges each candidate cut again at every token.
+JUDGE_VERDICTS = 256
 
 
 @dataclass(frozen=True)
@@ -457,11 +459,22 @@ class _Judge:
     near: syntax.SyntaxTree | None
     near_errors: int
     near_start: int  # where `near` begins in the window
+    # (at, inserted) -> fits: text that never fits is cut at every token end, at every token of
+    # the stream and once more for the final text; each misfit reparses the whole window.
+    verdicts: dict[tuple[int, str], bool] = field(default_factory=dict, compare=False, repr=False)
 
     def fits(self, at: int, inserted: str) -> bool:
         """`inserted` at `at` adds no syntax error. The node around the cursor decides a fit;
         a misfit there is confirmed on the whole window (a closer for a bracket opened before
         the node is fine there)."""
+        known = self.verdicts.get((at, inserted))
+        if known is None:
+            known = self._fits(at, inserted)
+            if len(self.verdicts) < JUDGE_VERDICTS:
+                self.verdicts[(at, inserted)] = known
+        return known
+
+    def _fits(self, at: int, inserted: str) -> bool:
         if self.near is not None and \
                 syntax.error_count(self.near.with_insertion(at - self.near_start, inserted)) <= self.near_errors:
             return True

@@ -175,6 +175,7 @@ def create_server() -> GhostwrightServer:
             ls.tell(problem)
         log.info("OpenVINO telemetry: %s", telemetry.decline_on_disk())
         ls.engine.start()
+        ls.protocol.warm()  # while the model loads
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: GhostwrightServer, params: lsp.DidOpenTextDocumentParams) -> None:

@@ -27,7 +27,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcInva
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from lsprotocol import types
-from pygls.protocol import LanguageServerProtocol
+from pygls.protocol import JsonRPCResponseMessage, LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from ghostwright.lsp import framing
@@ -106,6 +106,17 @@ class Protocol(LanguageServerProtocol):
     def _forget(self, msg_id: Any, future: Any) -> None:
         if self._request_futures.get(msg_id) is future:
             del self._request_futures[msg_id]
+
+    def warm(self) -> None:
+        """Have the converter (cattrs) generate its code for an inline completion request and
+        answer now: the first completion of a session paid for it (8 ms here, 11 under load)."""
+        where = types.Position(line=0, character=0)
+        item = types.InlineCompletionItem(insert_text=" ", range=types.Range(start=where, end=where),
+                                          command=types.Command(title="", command="", arguments=[{}]))
+        answer = JsonRPCResponseMessage(id=0, result=types.InlineCompletionList(items=[item]), jsonrpc="2.0")
+        json.dumps(answer, default=self._serialize_message)
+        self.structure_message({"jsonrpc": "2.0", "id": 0, "method": types.TEXT_DOCUMENT_INLINE_COMPLETION, "params": {
+            "textDocument": {"uri": "file:///"}, "position": {"line": 0, "character": 0}, "context": {"triggerKind": 1}}})
 
     def structure_message(self, data: dict[str, Any]):
         try:
