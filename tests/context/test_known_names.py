@@ -74,8 +74,14 @@ def test_after_a_javascript_default_import_dot_the_object_keys_are_allowed(tmp_p
                                    "lib/barrel.js": "export * from './utils.js'\n"})
     text = "import utils from './utils.js'\n\nexport function wrap(v) {\n  return utils.is"
     assert set(names_at(root, "lib/app.js", text)) == {"ArrayLike", "Buffer"}
+    # Its members: what it declares and exports, not a parameter or a name it only uses.
+    members = set(names_at(root, "lib/app.js", text[:-2]))
+    assert {"isArrayLike", "isBuffer", "toArray"} <= members and not {"thing", "Uint8Array", "from"} & members
     assert names_at(root, "lib/app.js", "const utils = require('./utils')\nutils.")
     assert names_at(root, "lib/app.js", "import * as barrel from './barrel.js'\nbarrel.") is None
+    # Exports of another shape (an instance given members later): every identifier of the module.
+    write(root, {"lib/client.js": "const client = makeClient()\nclient.retry = retry\nexport default client\n"})
+    assert "retry" in names_at(root, "lib/app.js", "import client from './client.js'\nclient.")
 
 
 def test_after_a_go_package_dot_the_names_of_all_its_files_are_allowed(tmp_path):

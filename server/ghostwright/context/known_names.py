@@ -8,7 +8,7 @@ import re
 
 from ghostwright.context import definitions, imports as file_imports
 from ghostwright.text import languages
-from ghostwright.text.syntax import SyntaxTree
+from ghostwright.text.syntax import SyntaxTree, parse_text
 
 # A small model right after `utils.` often writes a plausible name the module does not have
 # (`isBrowser` for `isBuffer`, `Floordiv` for `FloorDiv`). Where the module is a workspace file and
@@ -58,12 +58,73 @@ def _python_members(text: str) -> set[str]:
     return {w for w in out if not keyword.iskeyword(w)}
 
 
-# By family: the names a module's text may give it. JavaScript's members are often the keys of
-# an exported object (`export default {isArray, …}`): every identifier. Go exports capitalised names.
+_JS_DECLARATIONS = ("function_declaration", "generator_function_declaration", "class_declaration",
+                    "lexical_declaration", "variable_declaration")
+
+
+def _js_members(text: str, language: str = "javascript") -> set[str]:
+    """What a JavaScript module can export: its top-level declarations, the keys of an object it
+    exports (`export default {isArray, …}`, `module.exports = {…}`) and `exports.name = …`;
+    every identifier of the text where the exports take another shape (a default export of an
+    instance whose members are assigned later, a spread)."""
+    tree = parse_text(language, text)
+    if tree is None:
+        return set(_IDENT.findall(text))
+    out: set[str] = set()
+    for node in file_imports.top_level(tree.tree.root_node):
+        target = node
+        if node.type == "export_statement":
+            target = node.child_by_field_name("declaration") or node.child_by_field_name("value")
+            if target is None:  # export {a, b as c}, export * (refused before this)
+                out.update(_js_names(node, ("identifier",)))
+                continue
+        elif node.type == "expression_statement" and node.children and node.children[0].type == "assignment_expression":
+            assignment = node.children[0]
+            left = _js_text(assignment.child_by_field_name("left"))
+            if left in ("module.exports", "exports"):
+                target = assignment.child_by_field_name("right")
+            elif re.fullmatch(r"(?:module\.)?exports\.([\w$]+)", left):
+                out.add(left.rsplit(".", 1)[1])
+                continue
+            else:
+                continue
+        if target is None:
+            continue
+        if target.type in _JS_DECLARATIONS:
+            for declarator in [target] if "function" in target.type or "class" in target.type else \
+                    [c for c in target.children if c.type == "variable_declarator"]:
+                out.update(_js_names(declarator.child_by_field_name("name"),
+                                     ("identifier", "shorthand_property_identifier_pattern")))
+        elif target.type == "object":
+            for entry in target.children:
+                if entry.type == "spread_element":
+                    return set(_IDENT.findall(text))
+                key = entry.child_by_field_name("key") if entry.type in ("pair", "method_definition") else entry
+                if key is not None and key.type in ("shorthand_property_identifier", "property_identifier",
+                                                    "identifier", "string"):
+                    out.add(_js_text(key).strip("'\""))
+        elif node is not target:  # an exported value of another shape: its members are not read here
+            return set(_IDENT.findall(text))
+    return out
+
+
+def _js_names(node, kinds: tuple[str, ...]) -> set[str]:
+    if node is None:
+        return set()
+    if node.type in kinds:
+        return {_js_text(node)}
+    return {n for child in node.children for n in _js_names(child, kinds)}
+
+
+def _js_text(node) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None else ""
+
+
+# By family: the names a module's text may give it. Go exports capitalised names.
 _MEMBERS = {
-    "python": _python_members,
-    "ecmascript": lambda text: set(_IDENT.findall(text)),
-    "go": lambda text: {n for n in _IDENT.findall(text) if n[:1].isupper()},
+    "python": lambda text, language: _python_members(text),
+    "ecmascript": _js_members,
+    "go": lambda text, language: {n for n in _IDENT.findall(text) if n[:1].isupper()},
 }
 _SEEN: dict[tuple[str, str, int], frozenset[str]] = {}
 
@@ -76,7 +137,8 @@ def _members(family: str, path: str, text: str) -> frozenset[str]:
     if found is None:
         if len(_SEEN) > 256:
             _SEEN.clear()
-        found = _SEEN[key] = frozenset(_MEMBERS[family](text))
+        language = languages.language_of("", "file://" + path)  # `./util.js` may be `util.ts`
+        found = _SEEN[key] = frozenset(_MEMBERS[family](text, language))
     return found
 
 
