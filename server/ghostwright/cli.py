@@ -49,7 +49,8 @@ def _project_root(path: Path) -> Path:
 def _context_line(used: dict) -> str:
     if not used:
         return "context: this file only"
-    parts = [f"{source} {info['tokens']} tokens ({', '.join(info['files'])})" for source, info in used.items()]
+    parts = [f"{source} {info['tokens']} tokens ({', '.join(info['files'])})" if "tokens" in info
+             else f"the answer begins with one of {info['names']} names the module holds" for source, info in used.items()]
     return "context: " + "; ".join(parts)
 
 

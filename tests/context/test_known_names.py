@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import requires_model, session
+from ghostwright import cli
 from ghostwright.backends.constrain import starts_with_name
 from ghostwright.config import Config
-from ghostwright.context import sources
+from ghostwright.context import known_names, sources
 from ghostwright.engine import preparation
 from scripted import Scripted
 from test_context_e2e import indexed
@@ -142,4 +143,9 @@ async def test_the_model_over_lsp_answers_a_name_the_module_has(tmp_path):
         answer = await s.complete_async(uri, 4, len("    return odd."))
         assert answer.items, "no answer after `odd.`"
         first = re.match(r"[A-Za-z_]\w*", answer.items[0].insert_text)
-        assert first and first.group(0) in set(re.findall(r"\w+", ODD)), answer.items[0].insert_text
+        members = set(re.findall(r"\w+", ODD)) | set(known_names._ALWAYS["python"])  # odd.__name__ is one too
+        assert first and first.group(0) in members, answer.items[0].insert_text
+        # The status says why the answer knew the name.
+        used = (await s.status())["context"]["lastUsed"]
+        assert used["knownNames"]["names"] >= 2, used
+        assert "names the module holds" in cli._context_line(used)

@@ -381,6 +381,8 @@ class Engine:
         if prepared is None:
             return empty
         self.last_context = prepared.cross.summary() if prepared.cross is not None else {}
+        if prepared.request.starts_with:  # why the answer knew a module's name
+            self.last_context["knownNames"] = {"names": len(prepared.request.starts_with)}
         prepared = self._adapted(prepared, doc, backend)
         self.cache.capacity = self.config.completion.cache_entries
         view = flights.from_cache(self.cache, doc, place.offset, prepared, backend)
