@@ -80,6 +80,11 @@ def test_after_a_javascript_default_import_dot_the_object_keys_are_allowed(tmp_p
     assert {"isArrayLike", "isBuffer", "toArray"} <= members and not {"thing", "Uint8Array", "from"} & members
     assert names_at(root, "lib/app.js", "const utils = require('./utils')\nutils.")
     assert names_at(root, "lib/app.js", "import * as barrel from './barrel.js'\nbarrel.") is None
+    # TypeScript's declarations are members too, `./shapes.js` being `shapes.ts`.
+    write(root, {"lib/shapes.ts": "export interface Shape { area(): number }\nexport type Kind = 'a'\n"
+                                  "export enum Unit { Cm }\nexport function scale(s: Shape): Shape { return s }\n"})
+    ts = set(names_at(root, "lib/app.ts", "import * as shapes from './shapes.js'\nconst k = shapes."))
+    assert {"Shape", "Kind", "Unit", "scale"} <= ts and "area" not in ts
     # Exports of another shape (an instance given members later): every identifier of the module.
     write(root, {"lib/client.js": "const client = makeClient()\nclient.retry = retry\nexport default client\n"})
     assert "retry" in names_at(root, "lib/app.js", "import client from './client.js'\nclient.")

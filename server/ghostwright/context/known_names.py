@@ -59,7 +59,10 @@ def _python_members(text: str) -> set[str]:
 
 
 _JS_DECLARATIONS = ("function_declaration", "generator_function_declaration", "class_declaration",
-                    "lexical_declaration", "variable_declaration")
+                    "lexical_declaration", "variable_declaration",
+                    # TypeScript's, named the same way
+                    "abstract_class_declaration", "interface_declaration", "type_alias_declaration",
+                    "enum_declaration", "function_signature")
 
 
 def _js_members(text: str, language: str = "javascript") -> set[str]:
@@ -91,10 +94,10 @@ def _js_members(text: str, language: str = "javascript") -> set[str]:
         if target is None:
             continue
         if target.type in _JS_DECLARATIONS:
-            for declarator in [target] if "function" in target.type or "class" in target.type else \
-                    [c for c in target.children if c.type == "variable_declarator"]:
+            for declarator in [target] if not target.type.endswith(("lexical_declaration", "variable_declaration")) \
+                    else [c for c in target.children if c.type == "variable_declarator"]:
                 out.update(_js_names(declarator.child_by_field_name("name"),
-                                     ("identifier", "shorthand_property_identifier_pattern")))
+                                     ("identifier", "type_identifier", "shorthand_property_identifier_pattern")))
         elif target.type == "object":
             for entry in target.children:
                 if entry.type == "spread_element":
