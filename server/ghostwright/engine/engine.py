@@ -402,7 +402,8 @@ class Engine:
         record.flight = view.flight
         text = await flights.follow(view, place, on_partial)
         flights.count_reuse(backend.counters, view, text)
-        session_stats.save([backend.describe()])
+        if session_stats.due():  # after the answer is sent: gathering and writing took 1-6 ms
+            asyncio.get_running_loop().call_soon(lambda: session_stats.save([backend.describe()]))
         return Answer(place, text or "", self._stats(view), prepared.ctx.multiline)
 
     def _adapted(self, prepared: completion.Prepared, doc: Document, backend: Backend) -> completion.Prepared:

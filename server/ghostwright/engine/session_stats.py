@@ -16,6 +16,11 @@ def stats_file() -> Path:
     return paths.cache_dir() / "last-session.json"
 
 
+def due() -> bool:
+    """Whether `save` would write now (its counters are worth gathering)."""
+    return time.monotonic() - _last_write >= _EVERY_S
+
+
 def save(backends: list[dict], force: bool = False) -> None:
     """Write the per-backend counters (at most every few seconds unless forced); never raises."""
     global _last_write
