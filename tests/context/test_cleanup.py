@@ -372,6 +372,24 @@ def test_prose_in_a_comment_is_not_cut_for_its_brackets_or_syntax(path, line, ty
     assert cleanup.clean(prose + "\n *\n * Examples:", ctx, QWEN_STOPS).text == prose
 
 
+@pytest.mark.parametrize("path, line, typed, prose", [
+    # Docstrings whose end lies past the suffix window: the syntax check read the unterminated
+    # quotes as broken code and emptied prose typed in them, or cut it at its first bracket.
+    ("python/click-8.1.7/types.py", "common (non-timezone aware) ISO 8601 formats.", "common ",
+     "formats (ISO 8601, without a timezone)."),
+    ("python/click-8.1.7/types.py", "This must accept string values from the command line, as well as",
+     "This must accept ", "values of any type (a string from the command line, or the converted value)"),
+    ("python/requests-2.32.3/sessions.py", ":param data: (optional) Dictionary, list of tuples, bytes, or file-like",
+     ":param data: ", "(optional) the body of the request: a dict, bytes or a file"),
+])
+def test_prose_in_a_docstring_longer_than_the_suffix_window_is_kept(path, line, typed, prose):
+    ctx = real_hole(path, line, typed)
+    assert ctx.in_string and not ctx.in_comment and not ctx.multiline
+    assert cleanup.clean(prose, ctx, QWEN_STOPS).text == prose
+    for n in range(1, len(prose) + 1):  # and on the way, what streams is never taken back
+        assert prose.startswith(cleanup.clean(prose[:n], ctx, QWEN_STOPS, final=False).text)
+
+
 @pytest.mark.parametrize("path, line, answer", [
     # The model's answers on the bench: a call, a definition's signature, over several lines.
     ("python/click-8.1.7/types.py", "param,",

@@ -337,6 +337,25 @@ def test_an_import_not_used_yet_wins_a_small_budget_over_those_in_use(tmp_path):
     s.close()
 
 
+def test_an_import_whose_last_use_is_deleted_is_the_one_not_used_yet_again(tmp_path):
+    """The counts of the file's names follow its edits: they are kept between versions (a count
+    of a large file at every keystroke took most of the preparation's time), never stale."""
+    root = tmp_path / "ws"
+    text = used_helpers(root, "def compute_total(orders, tax_rate):\n    return 0\n", "compute_total",
+                        "total = compute_total([], 0.2)\nrest = \n")
+    config = ContextConfig(definitions_tokens=60, open_documents_tokens=0, recent_edits_tokens=0)
+    s = around(root)
+    doc = document(root / "pkg/app.py", text)
+    assert "def compute_total(orders, tax_rate):" not in prompt_of(gather(s, doc, config=config))
+    line = text.count("\n", 0, text.index("total = compute_total"))
+    for version, (change, typed) in enumerate([("compute_total([], 0.2)", ""), ("", "1")], start=2):
+        start = len("total = ")
+        doc.apply_change((line, start), (line, start + len(change)), typed, "utf-32")
+        doc.version = version
+        assert "def compute_total(orders, tax_rate):" in prompt_of(gather(s, doc, len(doc.text) - 1, config))
+    s.close()
+
+
 def test_typing_on_a_line_keeps_the_other_files_block_identical(workspace):
     s = around(workspace)
     s.used(document(workspace / "web/util.js"))  # another open document, another language: not shown

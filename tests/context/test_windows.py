@@ -394,3 +394,25 @@ def test_a_window_that_starts_inside_a_comment_or_string_opens_it_first(path, la
     assert text.rindex(opened, 0, offset) < window.start  # the window's own text begins inside it
     assert opened + "\n" in window.prefix
     assert syntax.error_count(syntax.parse_text(language, window.prefix + "\n")) == 0
+
+
+@pytest.mark.parametrize("path, language, line, closed", [
+    # Inside a licence comment longer than the suffix window.
+    ("c/ujson-5.10.0/ultrajsondec.c", "c", "* Redistributions of source code must retain the above copyright", "*/"),
+    # Inside a method's long docstring.
+    ("python/requests-2.32.3/sessions.py", "python", ":param data: (optional) Dictionary, list of tuples, bytes, or file-like",
+     '        """'),
+])
+def test_a_suffix_window_that_ends_inside_a_comment_or_string_closes_it(path, language, line, closed):
+    """A suffix window ending mid-comment left an unterminated `/*` or quotes: the clean-up's
+    syntax check read the prose typed there as broken code (a docstring's answer came out empty)."""
+    from ghostwright.text import syntax
+
+    text = (REAL / path).read_text(encoding="utf-8")
+    offset = text.index(line) + len(line)
+    doc = DocumentStore().open(f"file:///real/{Path(path).name}", text, 1, language)
+    ctx = context.build(doc, offset, ContextConfig(300, 32), count_tokens=words)
+    assert ctx is not None and ctx.in_string
+    assert text.index(closed, offset) > offset + len(ctx.suffix)  # the end lies past the window
+    assert ctx.suffix.rstrip().endswith(closed) and words(ctx.suffix) <= 32
+    assert syntax.error_count(syntax.parse_text(language, ctx.prefix + ctx.suffix + "\n")) == 0

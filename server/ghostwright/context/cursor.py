@@ -216,6 +216,12 @@ def build(doc: Document, offset: int, config: ContextConfig,
     except AttributeError:
         pass
     suffix = _with_next_lines(text, offset, window.suffix, config.max_suffix_tokens, count_tokens)
+    if tree is not None:
+        count = windows.line_tokens(count_tokens, count_each) if count_tokens is not None else windows.char_tokens
+        try:
+            suffix = windows.closed_suffix(text, offset, suffix, tree, config.max_suffix_tokens, count)
+        except Exception:  # a surprise in the tree costs the closing, not the completion
+            log.exception("closing the suffix window failed at %s:%d", doc.uri, offset)
 
     pattern = opener(language)
     indent = indent_width(line_prefix) if line_prefix.strip() else len(line_prefix)

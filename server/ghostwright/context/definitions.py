@@ -291,15 +291,66 @@ def submodule(language: str, imp: file_imports.Import, name: str, path: str, fil
     return resolve(language, file_imports.Import(module), path, files)
 
 
-def _not_used_yet(text: str, imps: list[file_imports.Import], tree: SyntaxTree | None) -> set[str]:
+# Files whose identifier counts are kept from one version of their text to the next.
+COUNTED_FILES = 16
+_COUNTS: dict[str, tuple[str, Counter]] = {}
+
+
+def _changed_lines(old: str, new: str) -> tuple[int, int, int]:
+    """(start, end in `old`, end in `new`) of the lines an edit changed: outside them the two
+    texts are the same. Whole lines, so no identifier is cut (none spans a line break)."""
+    lo, hi = 0, min(len(old), len(new))
+    while lo < hi:  # the common head, by halves: each step compares only the part not yet known
+        mid = (lo + hi + 1) // 2
+        if old[lo:mid] == new[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    head = lo
+    lo, hi = 0, min(len(old), len(new)) - head
+    while lo < hi:  # the common tail, not overlapping the head
+        mid = (lo + hi + 1) // 2
+        if old[len(old) - mid:len(old) - lo] == new[len(new) - mid:len(new) - lo]:
+            lo = mid
+        else:
+            hi = mid - 1
+    start = old.rfind("\n", 0, head) + 1
+    old_end, new_end = old.find("\n", len(old) - lo), new.find("\n", len(new) - lo)
+    return start, len(old) if old_end == -1 else old_end, len(new) if new_end == -1 else new_end
+
+
+def identifier_counts(path: str, text: str) -> Counter:
+    """How often each identifier occurs in `text`, the file at `path`. Kept from its last version:
+    an edit recounts the lines it changed, not the whole file (its tree, and what is remembered
+    with it, is new at every keystroke; a count of a large file took ~9 ms)."""
+    last = _COUNTS.pop(path, None)
+    if last is not None and last[0] == text:
+        counts = last[1]
+    elif last is not None:
+        old, counts = last
+        start, old_end, new_end = _changed_lines(old, text)
+        if (old_end - start) + (new_end - start) > len(text) // 2:
+            counts = Counter(_IDENT.findall(text))  # most of it changed: a count afresh is cheaper
+        else:
+            gone = _IDENT.findall(old, start, old_end)
+            counts.subtract(gone)
+            counts.update(_IDENT.findall(text, start, new_end))
+            for name in gone:
+                if counts.get(name, 1) <= 0:
+                    del counts[name]
+    else:
+        counts = Counter(_IDENT.findall(text))
+    if len(_COUNTS) >= COUNTED_FILES:
+        del _COUNTS[next(iter(_COUNTS))]  # the file edited longest ago
+    _COUNTS[path] = (text, counts)
+    return counts
+
+
+def _not_used_yet(path: str, text: str, imps: list[file_imports.Import]) -> set[str]:
     """The names the file imports by name and uses nowhere else: what the user is about to write."""
     if len(text) > COUNTED_CHARS:
         return set()
-    counts = tree.memo.get("identifier counts") if tree is not None else None
-    if counts is None:
-        counts = Counter(_IDENT.findall(text))
-        if tree is not None:
-            tree.memo["identifier counts"] = counts
+    counts = identifier_counts(path, text)
     listed = Counter(name for imp in imps for name in imp.names)
     return {name for name, n in listed.items() if counts.get(name, 0) <= n}
 
@@ -314,7 +365,7 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
     if not imps:
         return []
     near, around = near_names(text, offset)
-    fresh = _not_used_yet(text, imps, tree)
+    fresh = _not_used_yet(path, text, imps)
     line_before = text[text.rfind("\n", 0, offset) + 1:offset]
     called = called_at(line_before)
     comment = comment_of(language)

@@ -243,23 +243,65 @@ def headers(text: str, offset: int, start: int, tree: SyntaxTree | None) -> list
     return out
 
 
+def _prose_around(tree: SyntaxTree, at: int) -> Any:
+    """The outermost comment or string that `at` falls strictly inside, or None."""
+    byte = tree.to_byte(at)
+    node, outer = tree.tree.root_node.descendant_for_byte_range(byte, byte), None
+    while node is not None:
+        if node.start_byte < byte < node.end_byte and _PROSE.search(node.type):
+            outer = node
+        node = node.parent
+    return outer
+
+
 def opening(text: str, start: int, tree: SyntaxTree | None) -> str:
     """The first line of the comment or string that `start` falls inside (a long licence comment,
     a docstring taken by whole lines): without it the window opens mid-comment, and the model
     and the clean-up's syntax check read its prose and its closing `*/` or quotes as code."""
     if tree is None or start <= 0:
         return ""
-    byte = tree.to_byte(start)
-    node, outer = tree.tree.root_node.descendant_for_byte_range(byte, byte), None
-    while node is not None:
-        if node.start_byte < byte < node.end_byte and _PROSE.search(node.type):
-            outer = node
-        node = node.parent
+    outer = _prose_around(tree, start)
     if outer is None:
         return ""
     s = tree.to_offset(outer.start_byte)
     end = text.find("\n", s)
     return text[_line_start(text, s):end + 1] if end != -1 and end < start else ""
+
+
+def closing(text: str, end: int, tree: SyntaxTree | None) -> str:
+    """What ends the comment or string that `end` falls inside, to follow a suffix window that
+    ends there (a docstring or a doc comment longer than the window): its last line up to its
+    end, or the rest of it on the line `end` is on. Without it the window ends in an unterminated
+    quote or comment, which the clean-up's syntax check reads as broken code and prose in it as
+    the error."""
+    if tree is None or end >= len(text):
+        return ""
+    outer = _prose_around(tree, end)
+    # Between the parts of a concatenation of strings the text is code: nothing to end.
+    if outer is None or outer.type.startswith("concatenated"):
+        return ""
+    e = tree.to_offset(outer.end_byte)
+    last = _line_start(text, e)
+    if last < end:
+        return text[end:e]
+    return ("" if end == _line_start(text, end) else "\n") + text[last:e]
+
+
+def closed_suffix(text: str, offset: int, suffix: str, tree: SyntaxTree | None, budget: int,
+                  count: TokenCounter) -> str:
+    """`suffix` (from `offset`) followed by what ends the comment or string it ends inside,
+    within `budget`: its last lines give way to the closing; when even the cursor line's rest
+    leaves no room, the suffix as it is."""
+    close = closing(text, offset + len(suffix), tree)
+    while close:
+        if len(close) <= budget * MAX_CHARS_PER_TOKEN and count(suffix + close) <= budget:
+            return suffix + close
+        cut = suffix.rstrip("\n").rfind("\n")
+        if cut == -1:
+            break
+        suffix = suffix[:cut + 1]
+        close = closing(text, offset + len(suffix), tree)
+    return suffix
 
 
 def imports(text: str, start: int, tree: SyntaxTree | None) -> str:
