@@ -48,6 +48,15 @@ def test_after_a_python_module_dot_the_names_are_those_its_file_holds(tmp_path):
     assert names_at(root, "pkg/app.py", text + "zz") is None
 
 
+def test_after_from_module_import_the_names_are_that_modules(tmp_path):
+    root = write(tmp_path / "ws", {"pkg/__init__.py": "", "pkg/helpers.py": HELPERS})
+    for line in ("from .helpers import ", "from pkg.helpers import compute_total, ", "from .helpers import (DEFAULT_RATE as r, "):
+        names = names_at(root, "pkg/app.py", line + "comp")
+        assert set(names or ()) == {"ute_total", "act_rows"}, line
+    assert names_at(root, "pkg/app.py", "from . import ") is None  # a package: its modules too
+    assert names_at(root, "pkg/app.py", "from .helpers import compute_total as ") is None  # a new name
+
+
 def test_an_absolute_import_and_an_alias_are_followed(tmp_path):
     root = write(tmp_path / "ws", {"pkg/__init__.py": "", "pkg/helpers.py": HELPERS})
     for imp, ns in (("import pkg.helpers as h", "h"), ("from pkg import helpers as hp", "hp")):

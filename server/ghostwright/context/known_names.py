@@ -145,6 +145,8 @@ def _members(family: str, path: str, text: str) -> frozenset[str]:
     return found
 
 
+# `from mod import a, b as c, ` then the name being typed (one line; not inside parentheses over lines).
+_FROM_IMPORT = re.compile(r"^\s*from\s+(\.*[\w.]*)\s+import\s+\(?\s*(?:\w+(?:\s+as\s+\w+)?\s*,\s*)*(\w*)$")
 # A Go package of more files than this is not read whole: its names stay unconstrained.
 MAX_FILES = 16
 # Past this many names the constraint costs more to build than it narrows.
@@ -154,17 +156,25 @@ MAX_NAMES = 4000
 def after_module(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None,
                  files: definitions.Files) -> tuple[str, ...] | None:
     """What may follow the cursor when it is right after `module.` (or inside the name typed after
-    it) of an imported workspace module whose names are all known: the rest of each name that
-    begins with what was typed. None anywhere else, or when the module's names are not all known."""
+    it) of an imported workspace module whose names are all known, or after Python's `from module
+    import `: the rest of each name that begins with what was typed. None anywhere else, or when
+    the module's names are not all known."""
     family = languages.get(language).family
     if family not in FAMILIES:
         return None
     line_before = text[text.rfind("\n", 0, offset) + 1:offset]
     m = re.search(r"(?:^|[^\w$.])([A-Za-z_$][\w$]*)\.([\w$]*)$", line_before)
-    if m is None:
+    taken = _FROM_IMPORT.match(line_before) if family == "python" else None
+    if taken is not None:  # `from .mod import a, |`: the names of `.mod`
+        typed = taken.group(2)
+        targets = definitions.resolve(language, file_imports.Import(taken.group(1)), path, files)
+        if any(os.path.basename(t) == "__init__.py" for t in targets):
+            return None  # a package: its submodules can be imported from it too
+    elif m is not None:
+        typed = m.group(2)
+        targets = _module_files(language, path, text, tree, files, m.group(1))
+    else:
         return None
-    namespace, typed = m.group(1), m.group(2)
-    targets = _module_files(language, path, text, tree, files, namespace)
     if not targets:
         return None
     names: set[str] = set(_ALWAYS[family])
