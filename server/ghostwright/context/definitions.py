@@ -355,13 +355,19 @@ def _not_used_yet(path: str, text: str, imps: list[file_imports.Import]) -> set[
     return {name for name, n in listed.items() if counts.get(name, 0) <= n}
 
 
-def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None, files: Files) -> list[Found]:
-    """The definitions reachable from the file's imports, each ranked by its use near the cursor."""
+def imports_of(language: str, text: str, tree: SyntaxTree | None) -> list[file_imports.Import]:
+    """The file's imports, remembered with its tree (definitions and known names both ask)."""
     imps = tree.memo.get("imports") if tree is not None else None
     if imps is None:
         imps = file_imports.of(language, text, tree)
         if tree is not None:
             tree.memo["imports"] = imps
+    return imps
+
+
+def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | None, files: Files) -> list[Found]:
+    """The definitions reachable from the file's imports, each ranked by its use near the cursor."""
+    imps = imports_of(language, text, tree)
     if not imps:
         return []
     near, around = near_names(text, offset)

@@ -168,8 +168,8 @@ def after_module(language: str, path: str, text: str, offset: int, tree: SyntaxT
     if taken is not None:  # `from .mod import a, |`: the names of `.mod`
         typed = taken.group(2)
         targets = definitions.resolve(language, file_imports.Import(taken.group(1)), path, files)
-        if any(os.path.basename(t) == "__init__.py" for t in targets):
-            return None  # a package: its submodules can be imported from it too
+        if _package(targets):
+            return None  # its submodules can be imported from it too
     elif m is not None:
         typed = m.group(2)
         targets = _module_files(language, path, text, tree, files, m.group(1))
@@ -192,13 +192,8 @@ def after_module(language: str, path: str, text: str, offset: int, tree: SyntaxT
 def _module_files(language: str, path: str, text: str, tree: SyntaxTree | None, files: definitions.Files,
                   namespace: str) -> list[str]:
     """The workspace files that make up the module the file binds to `namespace`, or []."""
-    imps = tree.memo.get("imports") if tree is not None else None
-    if imps is None:
-        imps = file_imports.of(language, text, tree)
-        if tree is not None:
-            tree.memo["imports"] = imps
     family = languages.get(language).family
-    for imp in imps:
+    for imp in definitions.imports_of(language, text, tree):
         if imp.namespace == namespace:
             targets = definitions.resolve(language, imp, path, files)
         else:  # `from pkg import mod` (as `namespace`): a module of the package
@@ -206,8 +201,8 @@ def _module_files(language: str, path: str, text: str, tree: SyntaxTree | None, 
             if name is None:
                 continue
             targets = definitions.submodule(language, imp, name, path, files)
-        if family == "python" and any(os.path.basename(t) == "__init__.py" for t in targets):
-            return []  # a package: its submodules are members too, and not all are files beside it
+        if family == "python" and _package(targets):
+            return []  # its submodules are members too, and not all are files beside it
         if family == "go":
             folder = os.path.dirname(targets[0]) if targets else ""
             every = [p for p in files.in_folder(folder) if p.endswith(".go") and not p.endswith("_test.go")]
@@ -216,3 +211,8 @@ def _module_files(language: str, path: str, text: str, tree: SyntaxTree | None, 
             return every
         return targets
     return []
+
+
+def _package(targets: list[str]) -> bool:
+    """A Python package (its `__init__.py`): members beyond its text, the modules beside it."""
+    return any(os.path.basename(t) == "__init__.py" for t in targets)
