@@ -149,10 +149,12 @@ def baseline_prompt(before: str, after: str, count, template) -> tuple[str, str]
     return "\n".join(prefix), "\n".join(suffix)
 
 
-async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float, dict]:
+async def run_baseline(backend, task: Task, max_tokens: int, first_line: bool = False) -> tuple[str, float, dict]:
     """One request, no streaming, as llm-ls sends it: the whole generation (to the model's end
     token or `max_tokens`) comes back before anything is cut; a single-line completion then
-    keeps the text before the first newline (llm-ls `request_completion`, `format_generations`)."""
+    keeps the text before the first newline (llm-ls `request_completion`, `format_generations`).
+    `first_line`: stop generating at the first newline — the same first line (greedy), in a
+    fraction of the time, for benches that judge only it; the time is then not llm-ls's."""
     from ghostwright.backends.base import GenerationRequest
 
     template = backend.template
@@ -160,7 +162,12 @@ async def run_baseline(backend, task: Task, max_tokens: int) -> tuple[str, float
     prompt = template.render(prefix, suffix)
     started = time.perf_counter()
     gen = backend.start(GenerationRequest(prompt, max_tokens, 0.0))
-    raw = "".join([delta async for delta in gen])
+    raw = ""
+    async for delta in gen:
+        raw += delta
+        if first_line and "\n" in raw:
+            gen.stop()
+            break
     await gen.done.wait()
     elapsed = time.perf_counter() - started
     for stop in template.stop_tokens:

@@ -43,7 +43,7 @@ def load_files() -> dict[str, list[tuple[str, str]]]:
 # --- running ---
 async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path | None,
               languages: tuple[str, ...], systems: tuple[str, ...], resume: bool = False,
-              context_options: dict | None = None) -> dict:
+              context_options: dict | None = None, first_line: bool = False) -> dict:
     from ghostwright.backends.openvino import OpenVinoBackend
     from bench import quality
     from ghostwright.config import OpenVinoConfig
@@ -54,7 +54,7 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
     await backend.load(lambda _m: None)
     init = {"completion": {"debounceMs": 0, "maxTokens": max_tokens, "cacheEntries": 0},
             "openvino": {"device": "CPU"}, "context": dict(context_options or {})}
-    client = await quality.start_server(init)
+    client = await quality.start_server(init) if "ghostwright" in systems else None
     scores: dict[tuple[str, str, str], Score] = defaultdict(Score)
     records = []
     done = {r["id"]: r for r in read_trace(trace)} if resume and trace is not None and trace.exists() else {}
@@ -77,9 +77,10 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
                     answer, elapsed, _ = await quality.run_ghostwright(
                         client, hole, n, uri=uri, language_id=LANGUAGE_IDS[hole.language])
                 else:
-                    answer, elapsed, _ = await quality.run_baseline(backend, hole, max_tokens)
+                    answer, elapsed, _ = await quality.run_baseline(backend, hole, max_tokens, first_line)
+                    elapsed = None if first_line else elapsed
                 record[who] = answer
-                record[f"{who}_s"] = round(elapsed, 3)
+                record[f"{who}_s"] = None if elapsed is None else round(elapsed, 3)
             score_record(scores, hole, record, systems)
             records.append(record)
             if trace is not None:
@@ -88,8 +89,9 @@ async def run(per_language: int, max_tokens: int, out: Path | None, trace: Path 
             if (n + 1) % 10 == 0:
                 print(f"  {n + 1}/{len(holes)} ({time.monotonic() - started:.0f} s)", flush=True)
     finally:
-        await client.shutdown_session()
-        await client.stop()
+        if client is not None:
+            await client.shutdown_session()
+            await client.stop()
     table = render(scores, max_tokens, len(holes), systems)
     print(table)
     if out is not None:
@@ -307,6 +309,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--suffix-tokens", type=int, default=None, help="override context.maxSuffixTokens")
     parser.add_argument("--resume", action="store_true",
                         help="keep the answers the --trace (or --raw) file has, per system, and ask for the rest")
+    parser.add_argument("--baseline-first-line", action="store_true",
+                        help="stop the baseline's generation at its first newline: the same answers (the "
+                             "first line is all that is judged), no latency figures for it")
     parser.add_argument("--quiet", action="store_true", help="--reclean: the table only, not each changed answer")
     parser.add_argument("--table", type=Path, nargs="+", default=None,
                         help="print (and with --write, write) the tables of earlier runs' traces")
@@ -328,7 +333,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     systems = (args.only,) if args.only else ("ghostwright", "baseline")
     asyncio.run(run(args.limit, args.max_tokens, args.write if not args.only else None, args.trace,
-                    languages, systems, args.resume, windows))
+                    languages, systems, args.resume, windows, args.baseline_first_line))
 
 
 if __name__ == "__main__":
