@@ -34,7 +34,7 @@ def test_language_stops_ignore_the_leading_blank_lines():
 
 def test_repeated_indentation_is_dropped():
     ctx = ctx_of("def area(self):\n        █\n")
-    assert cleanup.strip_repeated_indent("    return self.r ** 2", ctx) == "return self.r ** 2"
+    assert cleanup.strip_typed_blanks("    return self.r ** 2", ctx) == "return self.r ** 2"
 
 
 def test_single_line_mode_ends_at_the_newline():
@@ -359,7 +359,7 @@ def test_the_blanks_after_a_line_comments_last_word_are_inside_the_comment(path,
     # A window cut inside a long doc comment (its end not in the suffix window) judged the prose
     # a syntax error and emptied it.
     ("javascript/express-4.21.2/response.js", "*   - `headers`  object of headers to serve with file",
-     "*   - `headers`  ", " additional headers to send (see below"),
+     "*   - `headers`  ", "additional headers to send (see below"),
     ("c/ujson-5.10.0/ultrajsondec.c", "/* Prevent int overflow if ds->end - ds->start is too large. See "
      "check_decode_decimal_no_int_overflow()", "/* Prevent ", "int overflow (when the range is too large"),
     ("go/gorilla-mux-1.8.0/mux.go", "// Use of this source code is governed by a BSD-style", "// Use ",

@@ -121,6 +121,14 @@ def test_the_request_carries_them_only_in_code_and_only_when_on(tmp_path):
     in_string = text.index("helpers.'") + len("helpers.")
     prepared = preparation.prepare(doc, in_string, config, backend, around=s)
     assert prepared is None or prepared.request.starts_with == ()
+    # After `import `, the prompt ends before the blank (a token boundary): the answer writes
+    # it again, then the name.
+    text2 = "from .helpers import "
+    doc2 = document(root / "pkg/other.py", text2)
+    request = preparation.prepare(doc2, len(text2), config, backend, around=s).request
+    assert " compute_total" in request.starts_with and request.prefix.endswith("import")
+    assert re.compile(starts_with_name(request.starts_with)).fullmatch(" compute_total\n")
+    assert not re.compile(starts_with_name(request.starts_with)).fullmatch("compute_total\n")
     config.context.known_names = False
     assert preparation.prepare(doc, at_dot, config, backend, around=s).request.starts_with == ()
     assert preparation.prepare(doc, at_dot, Config(), backend).request.starts_with == ()  # no workspace

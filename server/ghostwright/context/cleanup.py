@@ -28,10 +28,12 @@ def cut_at_stops(raw: str, stops: tuple[str, ...], skip_leading: bool = False) -
     return (raw, False) if cut == -1 else (raw[:cut], True)
 
 
-def strip_repeated_indent(text: str, ctx: Context) -> str:
-    """The cursor already sits after the indentation: do not insert it twice."""
-    if ctx.line_prefix and not ctx.line_prefix.strip():
-        return text.lstrip(" \t") if text[:1] in " \t" else text
+def strip_typed_blanks(text: str, ctx: Context) -> str:
+    """The cursor already sits after the blanks the model writes first (the indentation, the
+    space after `=`): the prompt ends before them (`prompts.without_trailing_blanks`), so they
+    are not inserted twice."""
+    if ctx.line_prefix[-1:] in (" ", "\t"):
+        return text.lstrip(" \t")
     return text
 
 
@@ -550,7 +552,7 @@ def clean(raw: str, ctx: Context, stops: tuple[str, ...], final: bool = True) ->
     shows it asks for the same clean-up right after."""
     text, done = cut_at_stops(raw, stops)
     text, lang_done = cut_at_stops(text, ctx.stops, skip_leading=True)
-    text = strip_repeated_indent(text, ctx)
+    text = strip_typed_blanks(text, ctx)
     text = start_body_on_next_line(drop_echo_of_line(text, ctx), ctx)
     text = drop_restated_line(text, ctx, final)
     text, single_done = cut_single_line(text, ctx, final)

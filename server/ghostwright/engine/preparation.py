@@ -51,12 +51,15 @@ def prepare(
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
     assert template is not None
     files = cross.files() if cross is not None else None
-    prompt = guards.scrub(template.render(ctx.prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
+    prefix = prompts.without_trailing_blanks(ctx.prefix)
+    prompt = guards.scrub(template.render(prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
     names = sources.names_after_module(doc, offset, around) \
         if config.context.known_names and not mode[1] else None
     request = GenerationRequest(prompt, config.completion.max_tokens, config.completion.temperature,
-                                prefix=ctx.prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked,
-                                files=files, starts_with=names or ())
+                                prefix=prefix, suffix=ctx.suffix, multiline=ctx.multiline, invoked=invoked,
+                                files=files,
+                                # The blanks the prompt leaves out come first, then the name.
+                                starts_with=tuple(ctx.prefix[len(prefix):] + n for n in names or ()))
     return Prepared(ctx, request, template.stop_tokens, cross)
 
 

@@ -44,9 +44,7 @@ MISS = Verdict("miss")
 def _body(raw: str, ctx: Context, stops: tuple[str, ...]) -> tuple[str, bool]:
     """The raw text as the original cursor would receive it, before any cut: (text, stopped)."""
     text, stopped = cleanup.cut_at_stops(raw, stops)
-    if ctx.line_prefix and not ctx.line_prefix.strip():
-        text = text.lstrip(" \t")  # the clean-up drops indentation the cursor already sits after
-    return text, stopped
+    return cleanup.strip_typed_blanks(text, ctx), stopped  # blanks the cursor already sits after
 
 
 def _clean(raw: str, ctx: Context, stops: tuple[str, ...], finished: bool) -> cleanup.Cleaned:
