@@ -97,6 +97,16 @@ def test_a_member_call_of_an_imported_module_finds_member_calls_only(tmp_path):
     assert all(".Const(" in t for t in shown.values()), shown
 
 
+def test_typing_the_arguments_keeps_the_examples_and_the_prompts_head_the_same(semver):
+    path = semver / "functions/patch.js"
+    text, offset = cut(path.read_text(encoding="utf-8"), "new SemVer(")
+    s = around(semver)
+    first = gather(s, document(path, text), offset)
+    for typed in ("a", "a, ", "a, loose"):
+        later = gather(s, document(path, text[:offset] + typed + text[offset:], 2), offset + len(typed))
+        assert later.snippets == first.snippets, typed
+
+
 def test_nothing_outside_the_arguments_of_a_workspace_call(semver):
     path = semver / "functions/patch.js"
     original = path.read_text(encoding="utf-8")
@@ -148,8 +158,9 @@ def test_a_secret_looking_files_calls_never_reach_the_prompt(semver):
 
 def test_scan_keeps_calls_not_definitions():
     text = ("class Range {\n  parse (range) {\n    this.parse(range)\n  }\n}\n"
-            "def parse(value):\n    return parse_version(value,\n        strict=True)\n")
+            "def parse(value):\n    return parse_version(value,\n        strict=True)\n"
+            "    self.write(\"(await parse(\")  # parse(x)\n// parse(y)\n")
     found = usage_examples.scan("/w/m.py", text)
-    assert "parse" not in found  # `parse (range) {` and `def parse(` define it
+    assert "parse" not in found  # `parse (range) {` and `def parse(` define it; strings and comments call nothing
     assert [s.text for s in found[".parse"]] == ["this.parse(range)"]
     assert [s.text for s in found["parse_version"]] == ["return parse_version(value,\n    strict=True)"]

@@ -332,7 +332,7 @@ def _usage_examples(doc: Document, offset: int, path: str, language: str, budget
     """Inside the arguments of a call to a name imported from the workspace: other files' calls of
     it, one snippet per file, the best first, while the budget lasts."""
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
-    names = usage_examples.called_names(language, path, doc.text, offset, tree, files)
+    names, call = usage_examples.called_names(language, path, doc.text, offset, tree, files)
     if not names:
         return []
     sites = None
@@ -340,7 +340,9 @@ def _usage_examples(doc: Document, offset: int, path: str, language: str, budget
         sites = usage_examples.call_sites(files.s.index)
         sites.wanted()  # the first request in a workspace starts the scan, and finds none yet
     opened = [(p, d.uri, d.version, d.text) for p, d in files.open.items()]
-    near = doc.text[max(0, doc.text.rfind("\n", 0, max(0, offset - 400))):offset]
+    # Ranked by the lines above and the call's head, not what is typed of its arguments: typing on
+    # keeps the block the same, and the backend's cached prompt prefix with it.
+    near = doc.text[max(0, doc.text.rfind("\n", 0, max(0, call - 400))):call]
     family = languages.get(language).family or language
     by_file: dict[str, list[str]] = {}
     left = budget

@@ -9,11 +9,9 @@ import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterable
 
 from ghostwright.context import definitions
-from ghostwright.context import imports as file_imports
 from ghostwright.context.workspace_index import WorkspaceIndex
 
 log = logging.getLogger(__name__)
@@ -28,7 +26,7 @@ _METHOD_HEAD = re.compile(r"^\s*(?:(?:static|async|get|set)\s+)*$")
 MAX_SITE_CHARS = 160
 # A call whose arguments go on past its line is taken up to this many lines (until its `(` closes).
 MAX_SITE_LINES = 3
-# Examples kept per name and file, and per name in the whole workspace (the ones of most files).
+# Examples kept per name and file (the shortest), and per name in the whole workspace (files in path order).
 PER_FILE = 2
 PER_NAME = 24
 # Open documents scanned and kept by (uri, version).
@@ -66,25 +64,52 @@ def _lines_of_call(lines: list[str], i: int, start: int) -> str | None:
     return None
 
 
+_COMMENTS = ("#", "//", "/*", "* ", ";")
+
+
+def _in_string(line: str, at: int) -> bool:
+    """Whether column `at` of a line is inside a string the line opens or a comment that ends it
+    (quotes counted, escapes skipped; `#` after a blank or at the start, `//`)."""
+    quote = ""
+    i = 0
+    while i < at:
+        c = line[i]
+        if c == "\\":
+            i += 2
+            continue
+        if quote:
+            if c == quote:
+                quote = ""
+        elif c in "\"'`":
+            quote = c
+        elif (c == "#" and (i == 0 or line[i - 1] in " \t")) or line.startswith("//", i):
+            return True
+        i += 1
+    return bool(quote)
+
+
 def scan(path: str, text: str) -> dict[str, list[Site]]:
     """The calls of a file's text by the name called, `.name` after a dot (at most PER_FILE each,
     the shortest)."""
     out: dict[str, list[Site]] = {}
     lines = text.split("\n")
     for i, line in enumerate(lines):
-        if "(" not in line or len(line) > 4 * MAX_SITE_CHARS:
+        if "(" not in line or len(line) > 4 * MAX_SITE_CHARS or line.lstrip().startswith(_COMMENTS):
             continue
         for m in _CALL.finditer(line):
+            if _in_string(line, m.start()):  # `self.write("(await auto_await(")` calls nothing, nor `# f(x)`
+                continue
             name = ("." if m.group(1) else "") + m.group(2)
             if _DEFINES.search(line, 0, m.start()) or name in ("if", "for", "while", "switch", "return", "catch") \
                     or (_METHOD_HEAD.match(line, 0, m.start()) and line.rstrip().endswith("{")):
                 continue
-            found = out.setdefault(name, [])
+            found = out.get(name, [])
             if len(found) >= PER_FILE and all(len(s.text) <= len(line.strip()) for s in found):
                 continue
             site = _lines_of_call(lines, i, m.start())
             if site is None:
                 continue
+            found = out.setdefault(name, found)
             found.append(Site(path, i, site))
             if len(found) > PER_FILE:
                 found.sort(key=lambda s: len(s.text))
@@ -185,19 +210,29 @@ def _scan_open(path: str, uri: str, version: int, text: str) -> dict[str, list[S
     return found
 
 
-def called_names(language: str, path: str, text: str, offset: int, tree, files: definitions.Files) -> set[str]:
+def called_names(language: str, path: str, text: str, offset: int, tree,
+                 files: definitions.Files) -> tuple[set[str], int]:
     """The names to look for where the cursor is inside the arguments of a call to a name the file
-    imports from a workspace module (`f(`, `ns.f(`, `new C(`): the name as imported and as bound
-    here; an empty set anywhere else."""
-    line_before = text[text.rfind("\n", 0, offset) + 1:offset]
+    imports from a workspace module (`f(`, `ns.f(`, `new C(`) — the name as imported and as bound
+    here, `.f` for a module's member — and the offset just past the call's `(`; (set(), -1) anywhere
+    else."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_before = text[line_start:offset]
     called = definitions.called_at(line_before)
     if not called:
-        return set()
-    head = line_before[:line_before.rfind(called)] if called in line_before else ""
+        return set(), -1
+    opened = definitions.call_open(line_before)
+    head = line_before[:opened].rstrip()[:-len(called)]
     dotted = re.search(r"([A-Za-z_$][\w$]*)\s*\.\s*$", head)
+    found = _imported(language, path, text, tree, files, called, dotted.group(1) if dotted else None)
+    return (found, line_start + opened + 1) if found else (set(), -1)
+
+
+def _imported(language: str, path: str, text: str, tree, files: definitions.Files, called: str,
+              module: str | None) -> set[str]:
+    """The names of `called` (`module.called` when a module is named) if the file imports it from a workspace file."""
     for imp in definitions.imports_of(language, text, tree):
-        if dotted is not None:  # `ns.f(`: ns a module the file imports, or `from . import ns`
-            module = dotted.group(1)
+        if module is not None:  # `ns.f(`: ns a module the file imports, or `from . import ns`
             if imp.namespace == module:
                 targets = definitions.resolve(language, imp, path, files)
             else:
