@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -26,11 +27,10 @@ def document(path: Path, text: str, version: int = 1) -> Document:
     return Document(path.as_uri(), text, version, language, tree_for(language, text))
 
 
-def around(root: Path, config: ContextConfig | None = None, scanned: bool = True) -> sources.Surroundings:
+def around(root: Path, config: ContextConfig | None = None) -> sources.Surroundings:
+    """The workspace `root` listed and its calls scanned (as `ghostwright complete` does)."""
     s = sources.Surroundings()
     s.set_folders([root], config or ContextConfig(), wait=True)
-    if scanned:
-        usage_examples.call_sites(s.index).scan()
     return s
 
 
@@ -130,15 +130,18 @@ def test_budget_zero_turns_it_off_and_the_prompt_is_as_before(semver):
     assert gather(s, document(path, text), offset, without) is None
 
 
-def test_open_documents_count_before_the_scan_and_over_the_disk(semver):
+def test_open_documents_count_before_the_scan_and_over_the_disk(semver, monkeypatch):
     path = semver / "functions/patch.js"
     text, offset = cut(path.read_text(encoding="utf-8"), "new SemVer(")
-    s = around(semver, scanned=False)
+    monkeypatch.setattr(usage_examples.CallSites, "scan", lambda self: None)  # still busy
+    monkeypatch.setattr(usage_examples.CallSites, "wanted", lambda self: None)
+    s = around(semver)
     minor = semver / "functions/minor.js"
     edited = minor.read_text(encoding="utf-8").replace("new SemVer(a, loose)", "new SemVer(a, loose, 'edited')")
     s.used(document(minor, edited))
     shown = examples(gather(s, document(path, text), offset))
-    assert "new SemVer(a, loose, 'edited')" in shown.get("functions/minor.js", ""), shown
+    assert list(shown) == ["functions/minor.js"], shown  # nothing of the disk yet
+    assert "new SemVer(a, loose, 'edited')" in shown["functions/minor.js"]
 
 
 def test_a_secret_looking_files_calls_never_reach_the_prompt(semver):
@@ -164,3 +167,18 @@ def test_scan_keeps_calls_not_definitions():
     assert "parse" not in found  # `parse (range) {` and `def parse(` define it; strings and comments call nothing
     assert [s.text for s in found[".parse"]] == ["this.parse(range)"]
     assert [s.text for s in found["parse_version"]] == ["return parse_version(value,\n    strict=True)"]
+
+
+def test_the_server_scans_in_the_background_and_a_later_request_finds_the_calls(semver):
+    path = semver / "functions/patch.js"
+    text, offset = cut(path.read_text(encoding="utf-8"), "new SemVer(")
+    s = sources.Surroundings()
+    s.set_folders([semver], ContextConfig())  # listed on the index's thread, as the server does
+    try:
+        deadline = time.monotonic() + 20
+        while not examples(gather(s, document(path, text), offset)):
+            assert time.monotonic() < deadline, "the calls were never scanned"
+            time.sleep(0.05)
+        assert usage_examples.call_sites(s.index).ready
+    finally:
+        s.close()

@@ -114,9 +114,12 @@ class Surroundings:
         self.configure(config, wait)
 
     def configure(self, config: ContextConfig, wait: bool = False) -> None:
-        """(Re)make the index when the folders or its limits changed; `wait` lists the files now."""
+        """(Re)make the index when the folders or its limits changed; `wait` lists the files (and scans
+        their calls) now."""
         start = WorkspaceIndex._list if wait else WorkspaceIndex.start
         self.index = index_for(self.index, self.folders, config, start)
+        if wait and self.index is not None and config.usage_examples_tokens:
+            usage_examples.call_sites(self.index).scan()  # a one-off completion (`ghostwright complete`)
         workspace = self.index.workspace if self.index is not None else (
             Workspace(self.folders) if self.folders else None)
         if workspace is not self.workspace:
@@ -331,14 +334,14 @@ def _usage_examples(doc: Document, offset: int, path: str, language: str, budget
                     count: TokenCounter) -> list[Snippet]:
     """Inside the arguments of a call to a name imported from the workspace: other files' calls of
     it, one snippet per file, the best first, while the budget lasts."""
+    sites = None
+    if files.s.index is not None:
+        sites = usage_examples.call_sites(files.s.index)
+        sites.wanted()  # any request starts the scan (in the background) once the index is listed
     tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
     names, call = usage_examples.called_names(language, path, doc.text, offset, tree, files)
     if not names:
         return []
-    sites = None
-    if files.s.index is not None:
-        sites = usage_examples.call_sites(files.s.index)
-        sites.wanted()  # the first request in a workspace starts the scan, and finds none yet
     opened = [(p, d.uri, d.version, d.text) for p, d in files.open.items()]
     # Ranked by the lines above and the call's head, not what is typed of its arguments: typing on
     # keeps the block the same, and the backend's cached prompt prefix with it.
