@@ -167,7 +167,7 @@ class ContextConfig:
     usage_examples_tokens: int = _range(
         96, 0, 4096,
         "inside the arguments of a call to a name the file imports from the workspace, other files' calls of "
-        "it as they are written (the most like the lines around the cursor first); 0 turns this source off")
+        "it as they are written (the most like the lines above the cursor first); 0 turns this source off")
     other_files_tokens: int = _range(
         256, 0, 8192,
         "the most the four sources above show together (usage examples first, then definitions, recent edits, "
