@@ -107,7 +107,8 @@ def test_the_workspace_on_disk_has_the_rest_of_the_line_taken_out_then_put_back(
 def test_the_in_file_setting_turns_every_source_off_and_the_others_keep_the_budgets():
     options = repo_code.settings_options(repo_code.BUDGETS)
     assert set(options) == set(repo_code.SETTINGS)
-    assert set(repo_code.BUDGETS) == {"definitionsTokens", "openDocumentsTokens", "recentEditsTokens", "otherFilesTokens"}
+    assert set(repo_code.BUDGETS) == {"definitionsTokens", "usageExamplesTokens", "openDocumentsTokens",
+                                      "recentEditsTokens", "otherFilesTokens"}
     # Known names after `module.` come from other files too: off in-file, on (the default) in the others.
     assert options["in-file"] == {**dict.fromkeys(repo_code.BUDGETS, 0), "knownNames": False}
     assert options["workspace"] == options["workspace+open"] == repo_code.BUDGETS

@@ -164,11 +164,15 @@ class ContextConfig:
         "0 turns this source off")
     recent_edits_tokens: int = _range(
         128, 0, 4096, "the lines last edited in other documents; 0 turns this source off")
+    usage_examples_tokens: int = _range(
+        96, 0, 4096,
+        "inside the arguments of a call to a name the file imports from the workspace, other files' calls of "
+        "it as they are written (the most like the lines above the cursor first); 0 turns this source off")
     other_files_tokens: int = _range(
         256, 0, 8192,
-        "the most the three sources above show together (definitions first, then recent edits, then similar "
-        "snippets); what they show is taken from the far end of the prefix window, so the prompt is no longer "
-        "than with this file alone; 0 turns all three off")
+        "the most the four sources above show together (usage examples first, then definitions, recent edits, "
+        "similar snippets); what they show is taken from the far end of the prefix window, so the prompt is no "
+        "longer than with this file alone; 0 turns all four off")
     known_names: bool = _setting(
         True,
         "right after `module.` of a workspace module the file imports (Python, JavaScript/TypeScript, Go), the "

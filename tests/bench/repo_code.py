@@ -31,7 +31,8 @@ KINDS = ("attribute", "call-args")  # after `module.`; after the `(` of a call t
 SETTINGS = ("in-file", "workspace", "workspace+open")
 # The budgets of the two workspace settings where the server's config has no default for them;
 # the in-file setting sets them all to 0.
-BUDGETS = {"definitionsTokens": 384, "openDocumentsTokens": 256, "recentEditsTokens": 128, "otherFilesTokens": 256}
+BUDGETS = {"definitionsTokens": 384, "usageExamplesTokens": 96, "openDocumentsTokens": 256, "recentEditsTokens": 128,
+           "otherFilesTokens": 256}
 
 
 @dataclass(frozen=True)
@@ -562,7 +563,8 @@ def write_section(path: Path, table: str) -> None:
             "and the hole's file is written there with the rest of the line taken out, so the disk does "
             "not give the answer away (`workspace/didChangeWatchedFiles` tells a server that registered a "
             "file watcher, before and after). One server per setting, the same holes asked of each in turn (the order rotates): "
-            "*in-file* (`context.definitionsTokens`, `context.openDocumentsTokens`, "
+            "*in-file* (`context.definitionsTokens`, `context.usageExamplesTokens`, "
+            "`context.openDocumentsTokens`, "
             "`context.recentEditsTokens` and `context.otherFilesTokens` all 0, `context.knownNames` off), "
             "*workspace* (budgets on, "
             "only the hole's file open), "

@@ -201,6 +201,7 @@ def test_with_every_budget_zero_the_prompt_is_the_one_of_the_file_alone(workspac
     with_all = preparation.prepare(doc, len(doc.text) - 1, config, backend, around=s)
     assert with_all.request.prompt != alone.request.prompt  # the sources are on by default
     config.context.definitions_tokens = config.context.open_documents_tokens = config.context.recent_edits_tokens = 0
+    config.context.usage_examples_tokens = 0
     off = preparation.prepare(doc, len(doc.text) - 1, config, backend, around=s)
     assert off.request.prompt == alone.request.prompt and off.request.files is None and off.cross is None
 

@@ -78,8 +78,8 @@ def near_names(text: str, offset: int) -> tuple[set[str], str]:
     return set(_IDENT.findall(around)), around
 
 
-def called_at(line_before: str) -> str:
-    """The name of the function whose call the cursor is in (`f(a, ` or `m.f(`), else ""."""
+def call_open(line_before: str) -> int:
+    """The column of the `(` whose arguments the cursor is in on its line, else -1 (in a `[` or `{`, or none)."""
     depth = 0
     for i in range(len(line_before) - 1, -1, -1):
         c = line_before[i]
@@ -87,12 +87,16 @@ def called_at(line_before: str) -> str:
             depth += 1
         elif c in "([{":
             if depth == 0:
-                if c != "(":
-                    return ""
-                m = re.search(r"([A-Za-z_$][\w$]*)\s*$", line_before[:i])
-                return m.group(1) if m else ""
+                return i if c == "(" else -1
             depth -= 1
-    return ""
+    return -1
+
+
+def called_at(line_before: str) -> str:
+    """The name of the function whose call the cursor is in (`f(a, ` or `m.f(`), else ""."""
+    i = call_open(line_before)
+    m = re.search(r"([A-Za-z_$][\w$]*)\s*$", line_before[:i]) if i >= 0 else None
+    return m.group(1) if m else ""
 
 
 def after_module(namespace: str, line_before: str) -> str | None:

@@ -1,16 +1,17 @@
-"""Context beyond the file: definitions, similar open documents and recent edits, each within its token budget."""
+"""Context beyond the file: definitions, usage examples, similar open documents, recent edits, each within its budget."""
 
 from __future__ import annotations
 
 import os
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
 from ghostwright.config import ContextConfig
-from ghostwright.context import definitions, known_names, open_documents, recent_edits
+from ghostwright.context import definitions, known_names, open_documents, recent_edits, usage_examples
 from ghostwright.context.outline import Entry
 from ghostwright.context.prompts import RepoFiles
 from ghostwright.context.workspace_index import WorkspaceIndex, index_for, outline_of
@@ -24,8 +25,9 @@ TokenCounter = Callable[[str], int]
 
 # In prompt order, stable first: what changes least while the user types on a line comes first,
 # so the backend's cached prompt prefix covers it (recent edits move only when another document
-# is edited; definitions with the names near the cursor; similar snippets with the lines above it).
-SOURCES = ("recentEdits", "definitions", "openDocuments")
+# is edited; definitions with the names near the cursor; usage examples with the call the cursor is
+# in; similar snippets with the lines above it).
+SOURCES = ("recentEdits", "definitions", "usageExamples", "openDocuments")
 # A snippet cut to fit a budget keeps at least this many tokens, else it is left out.
 MIN_CUT_TOKENS = 24
 
@@ -112,9 +114,12 @@ class Surroundings:
         self.configure(config, wait)
 
     def configure(self, config: ContextConfig, wait: bool = False) -> None:
-        """(Re)make the index when the folders or its limits changed; `wait` lists the files now."""
+        """(Re)make the index when the folders or its limits changed; `wait` lists the files (and scans
+        their calls) now."""
         start = WorkspaceIndex._list if wait else WorkspaceIndex.start
         self.index = index_for(self.index, self.folders, config, start)
+        if wait and self.index is not None and config.usage_examples_tokens:
+            usage_examples.call_sites(self.index).scan()  # a one-off completion (`ghostwright complete`)
         workspace = self.index.workspace if self.index is not None else (
             Workspace(self.folders) if self.folders else None)
         if workspace is not self.workspace:
@@ -315,6 +320,52 @@ def _open_documents(doc: Document, offset: int, language: str, budget: int, s: S
     return out
 
 
+@lru_cache(maxsize=64)
+def _family_of_ending(ending: str) -> str:
+    language = language_of("", "file:///x" + ending)
+    return languages.get(language).family or language
+
+
+def _family_of(path: str) -> str:
+    return _family_of_ending(os.path.splitext(path)[1])
+
+
+def _usage_examples(doc: Document, offset: int, path: str, language: str, budget: int, files: _Files,
+                    count: TokenCounter) -> list[Snippet]:
+    """Inside the arguments of a call to a name imported from the workspace: other files' calls of
+    it, one snippet per file, the best first, while the budget lasts."""
+    sites = None
+    if files.s.index is not None:
+        sites = usage_examples.call_sites(files.s.index)
+        sites.wanted()  # any request starts the scan (in the background) once the index is listed
+    tree = doc.syntax if isinstance(doc.syntax, SyntaxTree) else None
+    names, call = usage_examples.called_names(language, path, doc.text, offset, tree, files)
+    if not names:
+        return []
+    opened = [(p, d.uri, d.version, d.text) for p, d in files.open.items()]
+    # Ranked by the lines above and the call's head, not what is typed of its arguments: typing on
+    # keeps the block the same, and the backend's cached prompt prefix with it.
+    near = doc.text[max(0, doc.text.rfind("\n", 0, max(0, call - 400))):call]
+    family = languages.get(language).family or language
+    by_file: dict[str, list[str]] = {}
+    left = budget
+    for site in usage_examples.examples(names, path, near, sites, opened):
+        if _family_of(site.path) != family:  # `parse(` of another language's file is another name
+            continue
+        n = _counts(count, site.text) + 1
+        if n > left:
+            continue
+        by_file.setdefault(site.path, []).append(site.text)
+        left -= n
+        if left < 8:
+            break
+    out = []
+    for file, texts in by_file.items():
+        text = "\n".join(texts)
+        out.append(Snippet("usageExamples", files.relative(file), text, _counts(count, text)))
+    return out
+
+
 def _recent_edits(doc: Document, budget: int, s: Surroundings, count: TokenCounter) -> list[Snippet]:
     out, left = [], budget
     shown: set[tuple[str, int]] = set()
@@ -338,17 +389,24 @@ def gather(doc: Document, offset: int, config: ContextConfig, s: Surroundings | 
     """Other files' context for a completion at `offset` of `doc`; None when there is none (all
     budgets 0, nothing found): the prompt is then the current file's alone."""
     if s is None or doc.text_only or not config.other_files_tokens or not (
-            config.definitions_tokens or config.open_documents_tokens or config.recent_edits_tokens):
+            config.definitions_tokens or config.usage_examples_tokens or config.open_documents_tokens
+            or config.recent_edits_tokens):
         return None
     language = language_of(doc.language_id, doc.uri)
     path = path_of(doc.uri)
     # One budget for all of them (what a prompt may grow by), filled in the order of what helps
-    # most: definitions, then recent edits, then similar snippets; shown in the order of SOURCES.
+    # most: usage examples (a few lines, only inside a call), definitions, then recent edits, then
+    # similar snippets; shown in the order of SOURCES.
     left = config.other_files_tokens
     found: dict[str, list[Snippet]] = {}
-    if config.definitions_tokens and path is not None and left >= MIN_CUT_TOKENS:
+    files = _Files(s) if path is not None and (config.definitions_tokens or config.usage_examples_tokens) else None
+    if config.usage_examples_tokens and files is not None and path is not None:
+        found["usageExamples"] = _usage_examples(doc, offset, path, language,
+                                                 min(config.usage_examples_tokens, left), files, count)
+        left -= sum(sn.tokens for sn in found["usageExamples"])
+    if config.definitions_tokens and files is not None and path is not None and left >= MIN_CUT_TOKENS:
         found["definitions"] = _definitions(doc, offset, path, language, min(config.definitions_tokens, left),
-                                            _Files(s), count)
+                                            files, count)
         left -= sum(sn.tokens for sn in found["definitions"])
     if config.recent_edits_tokens and left >= MIN_CUT_TOKENS:
         found["recentEdits"] = _recent_edits(doc, min(config.recent_edits_tokens, left), s, count)

@@ -52,6 +52,7 @@ class WorkspaceIndex:
         self._closed = False
         self.ready = False
         self.files = 0
+        self.generation = 0  # how many listings are done: what was scanned of an older one is old
         self._thread: threading.Thread | None = None
 
     @property
@@ -95,6 +96,7 @@ class WorkspaceIndex:
         with self._lock:
             self._by_name, self._all = by_name, every
             self.files = len(every)
+            self.generation += 1
         self.ready = True
         log.info("workspace index: %d source files under %s", len(every), ", ".join(map(str, self.folders)))
 
@@ -119,6 +121,15 @@ class WorkspaceIndex:
         """The indexed files directly in `folder` (a Go package)."""
         with self._lock:
             return sorted(p for p in self._all if os.path.dirname(p) == folder)
+
+    def paths(self) -> list[str]:
+        """Every indexed file (absolute), in a stable order."""
+        with self._lock:
+            return sorted(self._all)
+
+    def text(self, path: str) -> str | None:
+        """The text of an indexed file, read under the workspace's rules (not remembered)."""
+        return self.workspace.read(Path(path)) if self.has(path) else None
 
     def relative(self, path: str) -> str:
         return self.workspace.relative(Path(path))
@@ -172,7 +183,8 @@ def outline_of(path: str, text: str, language: str = "") -> list[outlines.Entry]
 def index_for(current: WorkspaceIndex | None, folders: list[Path], config: ContextConfig,
               start: Callable[[WorkspaceIndex], None] = WorkspaceIndex.start) -> WorkspaceIndex | None:
     """The index for these folders and limits: the current one when nothing changed, else a new one."""
-    if not folders or not (config.definitions_tokens or config.known_names) or config.max_files == 0:
+    if not folders or not (config.definitions_tokens or config.usage_examples_tokens or config.known_names) \
+            or config.max_files == 0:
         if current is not None:
             current.close()
         return None
