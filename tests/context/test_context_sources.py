@@ -195,7 +195,7 @@ def test_with_every_budget_zero_the_prompt_is_the_one_of_the_file_alone(workspac
     doc = document(workspace / "pkg/main.py")
     alone = preparation.prepare(doc, len(doc.text) - 1, config, backend)
     assert alone is not None
-    assert alone.request.prompt == QWEN.render(prompts.without_trailing_blanks(alone.ctx.prefix), alone.ctx.suffix)
+    assert alone.request.prompt == QWEN.render(prompts.at_token_boundary(alone.ctx.prefix), alone.ctx.suffix)
     s = around(workspace)
     s.used(document(workspace / "pkg/geometry.py"))
     with_all = preparation.prepare(doc, len(doc.text) - 1, config, backend, around=s)
@@ -485,18 +485,20 @@ def test_an_open_file_the_definitions_outline_gives_no_similar_snippet_of_it_too
 
 @pytest.mark.parametrize("language, text, typed, answer", [
     ("python", "def area(r):\n    ", "    ", "return r * r"),  # at the indentation
+    ("python", "def area(r):\n    total =  ", "  ", "r * r"),
     ("python", "def area(r):\n    total = ", " ", "r * r"),  # after an operator
     ("go", "package m\n\nfunc area(r int) int {\n\tx := ", " ", "r * r"),
     ("go", "package m\n\nfunc area(r int) int {\n\t", "\t", "return r * r"),
 ])
 def test_the_prompt_ends_before_the_blanks_typed_and_they_are_not_shown_twice(language, text, typed, answer):
-    """A tokenizer keeps a blank with the word after it: the prompt ends at the last word and the
-    model writes the blanks again; the user, whose cursor is after them, sees them once."""
+    """A tokenizer keeps a blank with the word after it: the prompt ends before the last blank and
+    the model writes it again (or all of them); the user, whose cursor is after them, sees them once."""
     doc = DocumentStore().open(f"file:///w/a.{language[:2]}", text, 1, language)
     prepared = preparation.prepare(doc, len(text), Config(), Scripted([]))
     assert prepared is not None
-    assert prepared.request.prefix == text[:-len(typed)]
-    assert prepared.request.prompt.split("<|fim_suffix|>")[0].endswith(text[:-len(typed)])
+    assert prepared.request.prefix == text[:-1]
+    assert prepared.request.prompt.split("<|fim_suffix|>")[0].endswith(text[:-1])
+    assert cleanup.clean(text[-1] + answer + "\n", prepared.ctx, prepared.stops).text == answer
     assert cleanup.clean(typed + answer + "\n", prepared.ctx, prepared.stops).text == answer
     # A model that does not write them again loses nothing either.
     assert cleanup.clean(answer + "\n", prepared.ctx, prepared.stops).text == answer

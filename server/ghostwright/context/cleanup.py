@@ -30,7 +30,7 @@ def cut_at_stops(raw: str, stops: tuple[str, ...], skip_leading: bool = False) -
 
 def strip_typed_blanks(text: str, ctx: Context) -> str:
     """The cursor already sits after the blanks the model writes first (the indentation, the
-    space after `=`): the prompt ends before them (`prompts.without_trailing_blanks`), so they
+    space after `=`; the prompt ends before the last of them, `prompts.at_token_boundary`): they
     are not inserted twice."""
     if ctx.line_prefix[-1:] in (" ", "\t"):
         return text.lstrip(" \t")

@@ -51,7 +51,7 @@ def prepare(
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
     assert template is not None
     files = cross.files() if cross is not None else None
-    prefix = prompts.without_trailing_blanks(ctx.prefix)
+    prefix = prompts.at_token_boundary(ctx.prefix)
     prompt = guards.scrub(template.render(prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
     names = sources.names_after_module(doc, offset, around) \
         if config.context.known_names and not mode[1] else None
