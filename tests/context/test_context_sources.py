@@ -502,3 +502,20 @@ def test_the_prompt_ends_before_the_blanks_typed_and_they_are_not_shown_twice(la
     assert cleanup.clean(typed + answer + "\n", prepared.ctx, prepared.stops).text == answer
     # A model that does not write them again loses nothing either.
     assert cleanup.clean(answer + "\n", prepared.ctx, prepared.stops).text == answer
+
+
+def test_a_file_that_requires_itself_is_not_shown_as_another_file():
+    """rust-mode.el has `(require 'rust-mode)` in it: its own definitions came back as "another
+    file", the line being written among them without what the cursor lacks, and the model, shown
+    `(defcustom rust-cargo-bin` with nothing after, answered nothing."""
+    path = Path(__file__).parents[1] / "bench/data/real/emacs-lisp/rust-mode-0.4.0/rust-mode.el"
+    text = path.read_text(encoding="utf-8")
+    line = '(defcustom rust-cargo-bin "cargo"'
+    offset = text.index(line) + len("(defcustom rust-cargo-bin ")
+    doc = DocumentStore().open("file:///w/rust-mode.el", text, 1, "emacs-lisp")
+    s = sources.Surroundings()
+    s.used(doc)
+    prepared = preparation.prepare(doc, offset, Config(), Scripted([]), around=s)
+    assert prepared is not None
+    assert prepared.cross is None or all(sn.path != "rust-mode.el" for sn in prepared.cross.snippets)
+    assert "<|file_sep|>rust-mode.el\n(defcustom" not in prepared.request.prompt

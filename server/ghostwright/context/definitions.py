@@ -424,6 +424,8 @@ def find(language: str, path: str, text: str, offset: int, tree: SyntaxTree | No
             attrs = set(re.findall(re.escape(imp.namespace) + r"\s*(?:\.|::|->)\s*([\w$]+)", around))
         used = bool(attrs) or bool(names & near) or (imp.namespace.split(".")[0] in near if imp.namespace else False)
         for target in targets:
+            if os.path.normpath(target) == os.path.normpath(path):
+                continue  # a file that requires itself (an Emacs Lisp feature it provides): its text is the window
             entries = files.outline(target) or []  # none of its own: an __init__.py may re-export
             wanted = None if imp.namespace or "*" in names else names
             add(target, entries, wanted, attrs, used, imp.line, imp.namespace)
