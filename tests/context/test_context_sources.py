@@ -519,3 +519,18 @@ def test_a_file_that_requires_itself_is_not_shown_as_another_file():
     assert prepared is not None
     assert prepared.cross is None or all(sn.path != "rust-mode.el" for sn in prepared.cross.snippets)
     assert "<|file_sep|>rust-mode.el\n(defcustom" not in prepared.request.prompt
+
+
+@pytest.mark.parametrize("language, text, after", [
+    ("python", "def area(r):\n    # Return the ", "\n    return r\n"),
+    ("go", "package m\n\n// Use ", "\nfunc f() {}\n"),
+    ("python", 'def area(r):\n    """Return the ', '\n    """\n    return r\n'),
+])
+def test_in_prose_the_prompt_keeps_the_blank(language, text, after):
+    """After `// ` or `, ` in a comment, a model not shown the blank often ends the line: there the
+    blank separates words, and it stays in the prompt (the clean-up still shows it once)."""
+    doc = DocumentStore().open(f"file:///w/a.{language[:2]}", text + after, 1, language)
+    prepared = preparation.prepare(doc, len(text), Config(), Scripted([]))
+    assert prepared is not None and prepared.ctx.in_string
+    assert prepared.request.prefix == text
+    assert cleanup.clean(" area of a circle\n", prepared.ctx, prepared.stops).text == "area of a circle"

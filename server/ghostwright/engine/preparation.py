@@ -51,7 +51,8 @@ def prepare(
     template = prompts.TEMPLATES.get(config.completion.template) or backend.template
     assert template is not None
     files = cross.files() if cross is not None else None
-    prefix = prompts.at_token_boundary(ctx.prefix)
+    # In prose the blank stays: without it the model, after `# ` or `, `, often ends the line.
+    prefix = ctx.prefix if ctx.in_string else prompts.at_token_boundary(ctx.prefix)
     prompt = guards.scrub(template.render(prefix, ctx.suffix, files))  # no tokenizer takes lone surrogates
     names = sources.names_after_module(doc, offset, around) \
         if config.context.known_names and not mode[1] else None
