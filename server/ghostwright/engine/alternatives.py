@@ -70,7 +70,9 @@ async def alternative(prepared: Prepared, config: Config, exclude: tuple[str, ..
         temperature, seed = sampling(config, attempt, len(exclude))
         request = dataclasses.replace(prepared.request, temperature=temperature, seed=seed)
         text = await run(dataclasses.replace(prepared, request=request))
-        if differs(text, exclude):
+        # A sampled answer can run out of tokens where a call's arguments begin (`.format(`): not
+        # a candidate to offer; the next attempt samples another.
+        if differs(text, exclude) and text.rstrip()[-1:] not in ("(", "["):
             return text
         log.debug("alternative attempt %d (t=%.2f, seed %d) repeated a shown candidate: %r",
                   attempt + 1, temperature, seed, text)
