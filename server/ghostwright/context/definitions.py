@@ -92,11 +92,16 @@ def call_open(line_before: str) -> int:
     return -1
 
 
+def callee(head: str) -> str:
+    """The name a call's `(` follows, given the text before that `(` (`x = m.f` → `f`), else ""."""
+    m = re.search(r"([A-Za-z_$][\w$]*)\s*$", head)
+    return m.group(1) if m else ""
+
+
 def called_at(line_before: str) -> str:
     """The name of the function whose call the cursor is in (`f(a, ` or `m.f(`), else ""."""
     i = call_open(line_before)
-    m = re.search(r"([A-Za-z_$][\w$]*)\s*$", line_before[:i]) if i >= 0 else None
-    return m.group(1) if m else ""
+    return callee(line_before[:i]) if i >= 0 else ""
 
 
 def after_module(namespace: str, line_before: str) -> str | None:

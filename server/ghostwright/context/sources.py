@@ -304,10 +304,7 @@ def _open_documents(doc: Document, offset: int, language: str, budget: int, s: S
                     count: TokenCounter, outlined: set[str] = frozenset()) -> list[Snippet]:
     """Snippets of other open documents like the lines above the cursor, but none of a file whose
     outline the definitions show already: a second view of it costs prefill and seldom a name."""
-    def family(name: str) -> str:  # languages of one family read each other's code as similar
-        return languages.get(name).family or name
-
-    others = [d for d in s.others(doc) if family(language_of(d.language_id, d.uri)) == family(language)
+    others = [d for d in s.others(doc) if _family(language_of(d.language_id, d.uri)) == _family(language)
               and s.relative(path_of(d.uri) or d.uri) not in outlined]
     similar = open_documents.most_similar(open_documents.query(doc.text, offset),
                                           [(d.uri, d.version, d.text) for d in others])
@@ -320,10 +317,14 @@ def _open_documents(doc: Document, offset: int, language: str, budget: int, s: S
     return out
 
 
+def _family(language: str) -> str:
+    """Languages of one family (JavaScript, TypeScript) read each other's code as their own."""
+    return languages.get(language).family or language
+
+
 @lru_cache(maxsize=64)
 def _family_of_ending(ending: str) -> str:
-    language = language_of("", "file:///x" + ending)
-    return languages.get(language).family or language
+    return _family(language_of("", "file:///x" + ending))
 
 
 def _family_of(path: str) -> str:
@@ -346,7 +347,7 @@ def _usage_examples(doc: Document, offset: int, path: str, language: str, budget
     # Ranked by the lines above and the call's head, not what is typed of its arguments: typing on
     # keeps the block the same, and the backend's cached prompt prefix with it.
     near = doc.text[max(0, doc.text.rfind("\n", 0, max(0, call - 400))):call]
-    family = languages.get(language).family or language
+    family = _family(language)
     by_file: dict[str, list[str]] = {}
     left = budget
     for site in usage_examples.examples(names, path, near, sites, opened):

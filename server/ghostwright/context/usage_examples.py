@@ -218,10 +218,10 @@ def called_names(language: str, path: str, text: str, offset: int, tree,
     else."""
     line_start = text.rfind("\n", 0, offset) + 1
     line_before = text[line_start:offset]
-    called = definitions.called_at(line_before)
+    opened = definitions.call_open(line_before)
+    called = definitions.callee(line_before[:opened]) if opened >= 0 else ""
     if not called:
         return set(), -1
-    opened = definitions.call_open(line_before)
     head = line_before[:opened].rstrip()[:-len(called)]
     dotted = re.search(r"([A-Za-z_$][\w$]*)\s*\.\s*$", head)
     found = _imported(language, path, text, tree, files, called, dotted.group(1) if dotted else None)
